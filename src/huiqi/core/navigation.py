@@ -1,0 +1,44 @@
+"""The main menu, by role. Each app adds its entries here so the shell stays one readable table."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from huiqi.accounts.enums import Role
+
+ALL_STAFF = frozenset(r for r in Role if r != Role.ENTERPRISE)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    roles: frozenset[str]
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("工作台", "core:home", "house", frozenset(Role)),
+    NavItem("市场主体库", "enterprises:list", "buildings", ALL_STAFF - {Role.AUDIT_ADMIN, Role.SECURITY_ADMIN}),
+    NavItem("企业导入", "enterprises:import", "upload", frozenset({Role.SYSTEM_ADMIN})),
+    NavItem("我的企业", "enterprises:mine", "building", frozenset({Role.ENTERPRISE})),
+    NavItem("工作日历", "core:calendar", "calendar3", frozenset({Role.SYSTEM_ADMIN})),
+    NavItem("审计日志", "core:audit", "shield-check", frozenset({Role.AUDIT_ADMIN})),
+    NavItem("消息", "core:inbox", "bell", frozenset(Role)),
+    NavItem("接口文档", "api-docs", "code-square", frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN})),
+]
+
+
+def items_for(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    for item in NAV_ITEMS:
+        if user.role not in item.roles:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue  # the page is not built yet
+        items.append({"label": item.label, "url": url, "icon": item.icon})
+    return items

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("huiqi.accounts.api_urls")),
+    path("", include("huiqi.enterprises.api_urls")),
+    path("", include("huiqi.core.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("huiqi.core.urls")),
+    path("accounts/", include("huiqi.accounts.urls")),
+    path("enterprises/", include("huiqi.enterprises.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "惠企服务平台 管理后台"
+admin.site.site_title = "惠企服务平台"
