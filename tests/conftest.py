@@ -6,3 +6,23 @@ def _media_in_tmp(settings, tmp_path):
     """Uploaded files of a test go to its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_working_day_calendar():
+    """The working-day calendar is cached per process (core.workdays): a test starts and ends with no
+    snapshot, so rows a rolled-back test wrote never leak into the next one."""
+    from huiqi.core import workdays
+
+    workdays.invalidate_cache()
+    yield
+    workdays.invalidate_cache()
+
+
+@pytest.fixture
+def holiday_calendar(db):
+    """The chinesecalendar schedules 2004-2026 in the database, as the seed migration leaves them; seeds
+    them again if a transactional test (live server, browser) has emptied the tables."""
+    from huiqi.core.calendar_services import seed_holidays_from_chinesecalendar
+
+    seed_holidays_from_chinesecalendar(first_year=2004, last_year=2026)

@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "huiqi.core.context_processors.platform",
+                "huiqi.core.context_processors.calendar_banners",
             ],
         },
     },
@@ -124,9 +125,16 @@ SESSION_COOKIE_SECURE = env_bool("HUIQI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 AXES_FAILURE_LIMIT = int(os.environ.get("HUIQI_LOCKOUT_FAILURES", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("HUIQI_LOCKOUT_HOURS", "0.5"))
+# Lock the ACCOUNT (username), wherever the attempts come from: 等保 wants repeated failures to lock
+# the account, and a whole government office often reaches us from one NAT address, so an IP-based
+# lock-out would shut out every colleague of one person who mistypes. Rotating user agents or cookies
+# (what axes.W006 warns about) does not bypass a username lock-out, so that warning is silenced.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The Chinese page for browsers, the one API error format under /api/ (HTTP 429 both).
+AXES_LOCKOUT_CALLABLE = "huiqi.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
@@ -157,9 +165,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers a request without credentials with the first class's challenge, so
+    # this order gives 401 + "WWW-Authenticate: Token" (session auth has no challenge: it would be 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -176,6 +186,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" field; name each choice set after its enum.
+    "ENUM_NAME_OVERRIDES": {
+        "EnterpriseStatusEnum": "huiqi.enterprises.enums.EnterpriseStatus",
+        "ImportStatusEnum": "huiqi.enterprises.enums.ImportStatus",
+    },
 }
 
 TASKS = {
@@ -189,14 +204,22 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "huiqi@localhost")
 # Notification channels: dotted paths of huiqi.core.notifications backends.
 HUIQI_SMS_BACKEND = os.environ.get("HUIQI_SMS_BACKEND", "huiqi.core.notifications.backends.FileSmsBackend")
 HUIQI_SMS_FILE_DIR = Path(os.environ.get("HUIQI_SMS_FILE_DIR", VAR_DIR / "sms"))
+# Delivery retries (core.notifications): attempts before a notification is marked failed, and the first
+# backoff in seconds (doubling each time, at most an hour). Links in email/SMS are made absolute with
+# HUIQI_SITE_URL.
+HUIQI_NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("HUIQI_NOTIFICATION_MAX_ATTEMPTS", "5"))
+HUIQI_NOTIFICATION_RETRY_SECONDS = int(os.environ.get("HUIQI_NOTIFICATION_RETRY_SECONDS", "60"))
+HUIQI_SITE_URL = os.environ.get("HUIQI_SITE_URL", "http://127.0.0.1:8000")
 
-# Office hours for working-hour time limits (core.calendar); default 09:00-12:00 and 13:30-17:30.
+# Office hours for working-hour time limits (core.workdays); default 09:00-12:00 and 13:30-17:30.
 HUIQI_OFFICE_HOURS = [
     (time.fromisoformat(a), time.fromisoformat(b))
     for a, b in (
         span.split("-") for span in env_list("HUIQI_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
     )
 ]
+# The working-day calendar is cached in each process; other processes see an edit within this time.
+HUIQI_CALENDAR_CACHE_SECONDS = int(os.environ.get("HUIQI_CALENDAR_CACHE_SECONDS", "300"))
 # Audit events are kept at least 184 days (等保 level 3; 网络安全法 article 21: six months).
 HUIQI_AUDIT_RETENTION_DAYS = max(184, int(os.environ.get("HUIQI_AUDIT_RETENTION_DAYS", "184")))
 # External sign-in (OIDC/CAS) is a seam: a dotted path to a provider class, off by default.

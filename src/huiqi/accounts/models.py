@@ -12,7 +12,12 @@ class Department(models.Model):
     short_name = models.CharField("简称", max_length=30, blank=True)
     level = models.CharField("层级", max_length=10, choices=DepartmentLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name="上级部门", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     region_code = models.CharField("区划代码", max_length=6, blank=True)
     is_active = models.BooleanField("启用", default=True)
@@ -32,7 +37,12 @@ class User(AbstractUser):
 
     role = models.CharField("角色", max_length=20, choices=Role.choices)
     department = models.ForeignKey(
-        Department, verbose_name="所属部门", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        Department,
+        verbose_name="所属部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     full_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机号", max_length=20, blank=True)
@@ -67,4 +77,9 @@ class EnterpriseMembership(models.Model):
     class Meta:
         verbose_name = "企业用户关联"
         verbose_name_plural = "企业用户关联"
-        constraints = [models.UniqueConstraint(fields=["user", "enterprise"], name="unique_enterprise_membership")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "enterprise"], name="unique_enterprise_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_capacity_display()}"

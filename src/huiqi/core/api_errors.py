@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,8 +22,13 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
+        extra = dict(exc.extra)
         fields = {exc.field: [exc.message]} if exc.field else None
-        return Response(error_body(exc.code, exc.message, fields=fields, **exc.extra), status=exc.status_code)
+        if isinstance(extra.get("errors"), dict):
+            # A service that names every faulty field ({field: [reason]}) gives the same `fields` as a
+            # serializer would.
+            fields = {name: list(r) if isinstance(r, list | tuple) else [r] for name, r in extra.pop("errors").items()}
+        return Response(error_body(exc.code, exc.message, fields=fields, **extra), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -42,3 +47,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:  # pragma: no cover - DRF only handles APIException subclasses
         response.data = error_body("error", "请求失败", status=status.HTTP_400_BAD_REQUEST)
     return response
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="机器可读的错误代码，如 validation_failed、not_found")
+    message = serializers.CharField(help_text="给人看的中文说明")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="各字段的错误"
+    )
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """The error format above, for OpenAPI: `responses={400: ErrorResponseSerializer, ...}`."""
+
+    error = ErrorDetailSerializer()

@@ -38,3 +38,10 @@ class ConflictError(ApplicationError):
 
     status_code = 409
     code = "conflict"
+
+
+class AuditEventImmutableError(ApplicationError):
+    """Someone tried to edit or delete an audit event; the log is append-only (等保 level 3)."""
+
+    status_code = 409
+    code = "audit_immutable"

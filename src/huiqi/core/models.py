@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from huiqi.core.errors import AuditEventImmutableError
+
 
 class Holiday(models.Model):
     """One day that differs from the Monday-to-Friday rule: a public holiday on a weekday
@@ -37,13 +39,47 @@ class CalendarYear(models.Model):
         ordering = ["year"]
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Refuses the bulk writes that would edit or remove recorded events (GB/T 22239-2019 8.1.4.3 c:
+    audit records are protected from unexpected deletion, modification or overwriting). Events are
+    written by `huiqi.core.audit.record_event` only; the retention purge (`purge_audit_events`)
+    deletes with raw SQL inside its own guarded transaction."""
+
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
+
+    def bulk_update(self, objs, fields, batch_size=None):  # type: ignore[no-untyped-def]
+        raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
+
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Each event's hash depends on the one before, so events are appended one by one.
+        raise AuditEventImmutableError("审计事件只能通过 record_event 逐条追加。")
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):  # type: ignore[no-untyped-def]
+        raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
+
+
+_IMMUTABLE_MESSAGE = "审计日志只允许追加，不能修改或删除（等保三级安全审计要求）。"
+
+
 class AuditEvent(models.Model):
     """Append-only audit log. Each event stores the hash of the previous one, so editing or deleting
-    a row breaks the chain that `huiqi audit_verify` checks (等保 level 3, security audit)."""
+    a row breaks the chain that `huiqi audit_verify` checks (等保 level 3, security audit).
+
+    `actor` keeps the id of the user even after that user is deleted (no database constraint, no
+    SET NULL): the record of who acted must never change, and the id is covered by the hash."""
 
     occurred_at = models.DateTimeField("时间", db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_name = models.CharField("操作人", max_length=150, blank=True)
     actor_role = models.CharField("角色", max_length=20, blank=True)
@@ -54,13 +90,59 @@ class AuditEvent(models.Model):
     before = models.JSONField("变更前", null=True, blank=True)
     after = models.JSONField("变更后", null=True, blank=True)
     source_ip = models.GenericIPAddressField("来源IP", null=True, blank=True)
+    source = models.CharField("渠道", max_length=10, blank=True)  # web | api | command | task | system
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "审计日志"
         verbose_name_plural = "审计日志"
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
+
+
+class AuditAnchor(models.Model):
+    """Where the audit chain starts after a retention purge: the id and hash of the last purged event.
+
+    `huiqi audit_verify` checks that the oldest remaining event chains onto the newest anchor, so
+    removing old events outside `huiqi audit_purge` is still detected. Append-only like the log."""
+
+    created_at = models.DateTimeField("清理时间")
+    purged_before = models.DateTimeField("清理截止时间")
+    last_purged_id = models.BigIntegerField("最后清理的事件")
+    last_purged_hash = models.CharField("最后清理的事件哈希", max_length=64)
+    purged_count = models.PositiveIntegerField("清理条数")
+    actor_name = models.CharField("操作人", max_length=150, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计链起点"
+        verbose_name_plural = "审计链起点"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"清理至 #{self.last_purged_id}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AuditEventImmutableError(_IMMUTABLE_MESSAGE)
 
 
 class Notification(models.Model):
@@ -97,3 +179,6 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event_key", "recipient", "channel"], name="notification_sent_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.subject}"

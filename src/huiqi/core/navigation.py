@@ -24,6 +24,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("我的企业", "enterprises:mine", "building", frozenset({Role.ENTERPRISE})),
     NavItem("工作日历", "core:calendar", "calendar3", frozenset({Role.SYSTEM_ADMIN})),
     NavItem("审计日志", "core:audit", "shield-check", frozenset({Role.AUDIT_ADMIN})),
+    NavItem("账号安全", "accounts:account_list", "person-lock", frozenset({Role.SECURITY_ADMIN})),
+    NavItem("账号与部门", "admin:index", "people", frozenset({Role.SYSTEM_ADMIN})),
     NavItem("消息", "core:inbox", "bell", frozenset(Role)),
     NavItem("接口文档", "api-docs", "code-square", frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN})),
 ]

@@ -1,0 +1,423 @@
+"""Reads of the enterprise registry (市场主体库), with who may see what.
+
+Visibility (ARCHITECTURE.md: "an enterprise sees its own data only"):
+- staff whose work involves enterprises (every staff role except the security and audit
+  administrators) read the whole registry: it is the city's shared reference data, and appeals,
+  policies and specialists all start from it;
+- enterprise users read only the enterprises they act for (EnterpriseMembership);
+- the security administrator and the audit administrator read none of it: 等保 level 3 separates
+  their duties from business data (GB/T 22239-2019 8.1.4.2 三权分立, 最小授权).
+
+Contact phones (ARCHITECTURE.md: personal data masked in lists and exports unless the role needs it).
+`can_see_full_phone` is the one place that decides. Full numbers go to the roles that call
+enterprises back as part of their job:
+- agent (坐席): recognises callers and makes the 回访 follow-up calls;
+- specialist (专员): serves assigned enterprises one-to-one and phones them;
+- system_admin: maintains the registry, so must see (and correct) the number it edits;
+- an enterprise user: it is the enterprise's own number.
+Everyone else (dispatcher, handler, supervisor, policy staff, leader) sees 138****5678: a dispatcher
+routes tickets and a handler works a ticket whose appeal carries its own contact; none of them needs
+the registry's number to do it.
+
+Who changes the registry: only the system administrator (pages, API, import). Registry data comes
+from the 市场监管 sync and corrections by the administrator; dispatchers and others read it.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from huiqi.accounts import selectors as account_selectors
+from huiqi.accounts.enums import Role
+from huiqi.core.errors import NotFoundError, PermissionDeniedError
+from huiqi.core.masking import mask_phone
+from huiqi.core.reference import industries, regions
+from huiqi.enterprises.enums import ChangeSource, EnterpriseStatus, Ownership, SizeClass
+from huiqi.enterprises.io.reader import RowError
+from huiqi.enterprises.models import Enterprise, ImportBatch, ProfileChange
+from huiqi.rules import derived
+
+FULL_PHONE_ROLES = frozenset({Role.AGENT.value, Role.SPECIALIST.value, Role.SYSTEM_ADMIN.value})
+REGISTRY_EDITOR_ROLES = frozenset({Role.SYSTEM_ADMIN.value})
+IMPORT_ROLES = frozenset({Role.SYSTEM_ADMIN.value})
+# Bulk export carries the whole registry out of the platform: only those who maintain it or direct
+# the work (leader, supervisor) and the specialists who serve enterprises take it; phones per role.
+EXPORT_ROLES = frozenset(
+    {Role.SYSTEM_ADMIN.value, Role.LEADER.value, Role.SUPERVISOR.value, Role.SPECIALIST.value}
+)
+
+ORDERINGS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "uscc"),
+    "uscc": ("uscc",),
+    "-established_on": ("-established_on", "uscc"),
+    "established_on": ("established_on", "uscc"),
+    "-updated_at": ("-updated_at", "uscc"),
+}
+DEFAULT_ORDER = "name"
+
+# Suggestions for the tag filter (free text is accepted too): the usual labels of Chinese
+# enterprise-support work (工信部 专精特新; 科技部 高新技术企业 / 科技型中小企业; 统计 规上).
+COMMON_TAGS = (
+    "高新技术企业",
+    "科技型中小企业",
+    "专精特新中小企业",
+    "专精特新“小巨人”企业",
+    "创新型中小企业",
+    "规上工业企业",
+    "瞪羚企业",
+    "独角兽企业",
+    "上市企业",
+    "外贸企业",
+)
+
+_USCC_FRAGMENT = re.compile(r"^[0-9A-Z]{2,18}$")
+_SPACES = re.compile(r"\s+")
+
+
+def compact_code(value: str) -> str:
+    """Upper case, no spaces: the form in which USCCs are stored (GB 32100-2015 uses no lower case)."""
+    return _SPACES.sub("", value or "").upper()
+
+
+# -- who may do what -------------------------------------------------------------------------
+
+
+def _role(user: Any) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "role", None)
+
+
+def can_read_registry(user: Any) -> bool:
+    """True for staff who read the whole registry (not for enterprise users: they read their own)."""
+    return account_selectors.can_view_registry(user)
+
+
+def can_see_full_phone(user: Any) -> bool:
+    """The one decision on unmasked contact phones (see the module docstring for why these roles)."""
+    role = _role(user)
+    return role in FULL_PHONE_ROLES or role == Role.ENTERPRISE.value
+
+
+def can_edit_registry(user: Any) -> bool:
+    return _role(user) in REGISTRY_EDITOR_ROLES
+
+
+def can_import_enterprises(user: Any) -> bool:
+    return _role(user) in IMPORT_ROLES
+
+
+def can_export_enterprises(user: Any) -> bool:
+    return _role(user) in EXPORT_ROLES
+
+
+def phone_for(user: Any, phone: str | None) -> str:
+    """The contact phone as this user may see it."""
+    return (phone or "") if can_see_full_phone(user) else mask_phone(phone)
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+
+def enterprises_visible_to(*, user: Any) -> QuerySet[Enterprise]:
+    """Every enterprise `user` may read; PermissionDeniedError for roles that read none."""
+    role = _role(user)
+    if role is None:
+        raise PermissionDeniedError("请先登录。")
+    if account_selectors.can_view_registry(user):
+        return Enterprise.objects.all()
+    if role == Role.ENTERPRISE.value:
+        return Enterprise.objects.filter(pk__in=account_selectors.enterprise_ids_for(user))
+    raise PermissionDeniedError(f"{Role(role).label}不查阅市场主体库（等保三级：管理员职责分离）。")
+
+
+def region_prefix(region_code: str) -> str:
+    """The GB/T 2260 prefix that covers a region and every region below it: 370000 -> 37, 370100 -> 3701.
+
+    A district code (370102) stays whole. Lets one filter pick a province, a city or a district.
+    """
+    code = (region_code or "").strip()
+    if len(code) != 6 or not code.isdigit():
+        return code
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def _tag_q(tag: str) -> Q:
+    # tags are stored sorted and ";"-joined, so a tag is the whole field, its start, end or a middle part.
+    return (
+        Q(tags=tag)
+        | Q(tags__startswith=f"{tag};")
+        | Q(tags__endswith=f";{tag}")
+        | Q(tags__contains=f";{tag};")
+    )
+
+
+def search_enterprises(
+    *,
+    user: Any,
+    q: str = "",
+    region_code: str = "",
+    industry_section: str = "",
+    industry_code: str = "",
+    size_class: str = "",
+    red_list: bool | None = None,
+    tag: str = "",
+    status: str = "",
+    ownership: str = "",
+    order: str = DEFAULT_ORDER,
+) -> QuerySet[Enterprise]:
+    """The registry as `user` may see it, filtered. Empty filters are ignored.
+
+    `q` matches a name containing it (case-insensitive, whitespace collapsed) or, when it looks like
+    a code, a USCC starting with it (case and spaces ignored). `region_code` and `industry_code`
+    match by prefix, so a city or a division picks everything below it. `size_class` "unknown"
+    picks the enterprises whose size cannot be determined.
+    """
+    queryset = enterprises_visible_to(user=user)
+    text = _SPACES.sub(" ", q or "").strip()
+    if text:
+        compact = compact_code(text)
+        condition = Q(name__icontains=text)
+        if _USCC_FRAGMENT.match(compact):
+            condition |= Q(uscc__startswith=compact)
+        queryset = queryset.filter(condition)
+    if region_code:
+        queryset = queryset.filter(region_code__startswith=region_prefix(region_code))
+    if industry_code:
+        queryset = queryset.filter(industry_code__startswith=industry_code.strip().upper())
+    elif industry_section:
+        queryset = queryset.filter(industry_code__startswith=industry_section.strip().upper()[:1])
+    if size_class == "unknown":
+        queryset = queryset.filter(size_class__isnull=True)
+    elif size_class:
+        queryset = queryset.filter(size_class=size_class)
+    if red_list is not None:
+        queryset = queryset.filter(red_list=red_list)
+    if tag and tag.strip():
+        queryset = queryset.filter(_tag_q(tag.strip()))
+    if status:
+        queryset = queryset.filter(status=status)
+    if ownership:
+        queryset = queryset.filter(ownership=ownership)
+    return queryset.order_by(*ORDERINGS.get(order, ORDERINGS[DEFAULT_ORDER]))
+
+
+def get_enterprise(*, user: Any, uscc: str) -> Enterprise:
+    """One enterprise by USCC, if `user` may read it: NotFoundError / PermissionDeniedError otherwise."""
+    code = compact_code(uscc)
+    enterprise = Enterprise.objects.filter(uscc=code).first()
+    if enterprise is None:
+        raise NotFoundError(f"市场主体库中没有统一社会信用代码为 {code} 的企业。", field="uscc")
+    if not enterprises_visible_to(user=user).filter(pk=enterprise.pk).exists():
+        raise PermissionDeniedError("您只能查看本企业的信息。")
+    return enterprise
+
+
+@dataclass(frozen=True)
+class EnterpriseDetail:
+    """An enterprise as a page or the API shows it to one user: labels resolved, phone as allowed."""
+
+    enterprise: Enterprise
+    region_label: str
+    industry_label: str
+    contact_phone: str
+    is_phone_masked: bool
+    age_years: Decimal | None
+    rd_ratio: Decimal | None
+    tags: list[str] = field(default_factory=list)
+    can_edit: bool = False
+
+    @property
+    def rd_percent(self) -> Decimal | None:
+        """研发费用占比 as a percentage, for display."""
+        return None if self.rd_ratio is None else self.rd_ratio * 100
+
+
+def enterprise_detail(*, user: Any, uscc: str, on_date: date | None = None) -> EnterpriseDetail:
+    """The enterprise's profile with its derived facts (企业年龄, 研发费用占比) as of `on_date` (today)."""
+    enterprise = get_enterprise(user=user, uscc=uscc)
+    return describe_enterprise(user=user, enterprise=enterprise, on_date=on_date)
+
+
+def describe_enterprise(*, user: Any, enterprise: Enterprise, on_date: date | None = None) -> EnterpriseDetail:
+    on = on_date or timezone.localdate()
+    return EnterpriseDetail(
+        enterprise=enterprise,
+        region_label=region_label(enterprise.region_code),
+        industry_label=industry_label(enterprise.industry_code),
+        contact_phone=phone_for(user, enterprise.contact_phone),
+        is_phone_masked=not can_see_full_phone(user),
+        age_years=derived_age_years(enterprise.established_on, on),
+        rd_ratio=derived_rd_ratio(enterprise.rd_expense, enterprise.revenue),
+        tags=enterprise.tag_list,
+        can_edit=can_edit_registry(user),
+    )
+
+
+# -- history ---------------------------------------------------------------------------------
+
+CREATED_FIELD = "*"
+_FIELD_LABELS_EXTRA = {CREATED_FIELD: "新建企业"}
+
+
+def field_label(name: str) -> str:
+    """The Chinese label of a profile field ("contact_phone" -> "联系电话")."""
+    if name in _FIELD_LABELS_EXTRA:
+        return _FIELD_LABELS_EXTRA[name]
+    try:
+        return str(Enterprise._meta.get_field(name).verbose_name)
+    except Exception:  # a field removed since the change was recorded
+        return name
+
+
+_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "ownership": dict(Ownership.choices),
+    "status": dict(EnterpriseStatus.choices),
+    "size_class": dict(SizeClass.choices),
+}
+_BOOLEAN_LABELS = {"true": "是", "false": "否", "True": "是", "False": "否", "1": "是", "0": "否"}
+
+
+def display_value(*, user: Any, field_name: str, value: str | None) -> str:
+    """A stored history value as a clerk reads it: choice labels, 是/否, masked phones; "" for unknown."""
+    if value is None or value == "":
+        return ""
+    if field_name == "contact_phone":
+        return phone_for(user, value)
+    if field_name in _CHOICE_LABELS:
+        return _CHOICE_LABELS[field_name].get(value, value)
+    if field_name == "red_list":
+        return _BOOLEAN_LABELS.get(value, value)
+    if field_name == "region_code":
+        label = region_label(value)
+        return f"{value} {label}" if label and label != value else value
+    if field_name == "industry_code":
+        label = industry_label(value)
+        return f"{value} {label}" if label and label != value else value
+    return value
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    field: str
+    field_label: str
+    old_value: str
+    new_value: str
+    source: str
+    source_label: str
+    source_ref: str
+    file_name: str
+    batch_id: int | None
+    actor: str
+    changed_at: datetime
+
+
+def enterprise_history(*, user: Any, enterprise: Enterprise, limit: int | None = None) -> list[HistoryEntry]:
+    """The enterprise's profile changes, newest first; phones masked as `user` must see them."""
+    if not enterprises_visible_to(user=user).filter(pk=enterprise.pk).exists():
+        raise PermissionDeniedError("您只能查看本企业的信息。")
+    changes: Iterable[ProfileChange] = (
+        ProfileChange.objects.filter(enterprise=enterprise)
+        .select_related("batch", "changed_by")
+        .order_by("-changed_at", "-id")
+    )
+    if limit is not None:
+        changes = changes[:limit]  # type: ignore[index]
+    source_labels = dict(ChangeSource.choices)
+    entries = []
+    for change in changes:
+        file_name = change.batch.file_name if change.batch else ""
+        if not file_name and change.source == ChangeSource.IMPORT:
+            file_name = change.source_ref
+        entries.append(
+            HistoryEntry(
+                field=change.field,
+                field_label=field_label(change.field),
+                old_value=display_value(user=user, field_name=change.field, value=change.old_value),
+                new_value=display_value(user=user, field_name=change.field, value=change.new_value),
+                source=change.source,
+                source_label=source_labels.get(change.source, change.source),
+                source_ref=change.source_ref,
+                file_name=file_name,
+                batch_id=change.batch_id,
+                actor=str(change.changed_by) if change.changed_by else "系统",
+                changed_at=change.changed_at,
+            )
+        )
+    return entries
+
+
+# -- imports ---------------------------------------------------------------------------------
+
+
+def import_batches_for(*, user: Any) -> QuerySet[ImportBatch]:
+    """Import batches, newest first: the system administrator sees every one."""
+    if not can_import_enterprises(user):
+        raise PermissionDeniedError("只有系统管理员可以导入企业数据。")
+    return ImportBatch.objects.select_related("started_by").order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class ImportErrorRow:
+    """One rejected row's fault as pages and the API show it; `row` is None for a note on the batch."""
+
+    row: int | None
+    column: str
+    column_title: str
+    value: str
+    reason: str
+
+
+def import_batch_errors(*, batch: ImportBatch) -> list[ImportErrorRow]:
+    """The stored faults of a batch (row number as a spreadsheet shows it, the header is row 1)."""
+    rows = []
+    for item in batch.errors or []:
+        error = RowError.from_dict(item)
+        rows.append(
+            ImportErrorRow(
+                row=error.row_number or None,
+                column=error.column,
+                column_title=error.column_title,
+                value=error.value,
+                reason=error.reason,
+            )
+        )
+    return rows
+
+
+def get_import_batch(*, user: Any, batch_id: int) -> ImportBatch:
+    batch = import_batches_for(user=user).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFoundError(f"没有编号为 {batch_id} 的导入批次。")
+    return batch
+
+
+# -- labels and derived facts ------------------------------------------------------------------
+
+
+def region_label(code: str) -> str:
+    return regions.region_label(code) or code
+
+
+def industry_label(code: str) -> str:
+    return industries.industry_label(code) or code
+
+
+def derived_age_years(established_on: date | None, on_date: date) -> Decimal | None:
+    """企业年龄 by the rules engine (DATA-CONTRACT.md section 1), so pages and rules agree."""
+    return None if established_on is None else derived.age_years(established_on, on_date)
+
+
+def derived_rd_ratio(rd_expense: Decimal | None, revenue: Decimal | None) -> Decimal | None:
+    """研发费用占比 by the rules engine; None when either fact is unknown or revenue is 0."""
+    return derived.rd_ratio(rd_expense, revenue)

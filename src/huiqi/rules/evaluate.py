@@ -1,0 +1,343 @@
+"""Evaluate one enterprise against one item, with an explanation (DATA-CONTRACT.md section 2).
+
+Three-valued logic: a leaf whose field is unknown (null) is *unknown* (``None``), except
+``is_null``/``is_not_null``, which are always decided, and ``tags``, which is never null (no tags is
+the empty set).  ``all`` is false if any child is false, else unknown if any is unknown, else true;
+``any`` is true if any child is true, else unknown if any is unknown, else false; ``not`` swaps true
+and false and keeps unknown.  The item is ``eligible`` (true), ``ineligible`` (false) or
+``needs_info`` (unknown).
+
+An eligible item's amount: the first tier whose ``when`` is true wins; a tier whose ``when`` is unknown
+before any true one makes the item ``needs_info``; if every ``when`` is false the amount is 0.00.  A
+formula that needs an unknown fact, divides by zero or leaves the range of
+:mod:`huiqi.rules.numbers` has no value and makes the item ``needs_info`` (division by zero is treated
+like the contract's ``rd_ratio`` with revenue 0: a fact is missing, not a zero award).  The cap is
+applied, then the amount is rounded half away from zero to the fen.  An ineligible or needs-info
+result has no amount; an eligible item without a reward has none either.
+
+The trace records every leaf (field, operator, expected, actual, outcome) and, for an item that is not
+eligible, the shortest list of what would have to change: for ``all`` every child that is not true,
+for ``any`` the child with the shortest list, through ``not`` with the goal reversed, and unknown facts
+merged into one "缺少: ..." line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from huiqi.rules import explain, numbers
+from huiqi.rules.fields import FieldSpec, Op
+from huiqi.rules.formula import Formula, evaluate_formula
+from huiqi.rules.profile import Profile
+from huiqi.rules.schema import (
+    AllOf,
+    Amount,
+    Condition,
+    FixedAmount,
+    ItemRules,
+    Leaf,
+    LeafValue,
+    NotOf,
+    Reward,
+)
+
+Outcome = bool | None
+
+
+class Status(StrEnum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    NEEDS_INFO = "needs_info"
+
+
+@dataclass(frozen=True, slots=True)
+class LeafTrace:
+    """One leaf as evaluated: ``actual`` is the enterprise's value (numbers as Decimal)."""
+
+    path: str
+    field: str
+    label: str
+    op: Op
+    expected: LeafValue
+    actual: Any
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class RewardTrace:
+    """How the amount was found: the tier used (0-based), the formula value before the cap."""
+
+    tier: int | None
+    value: Decimal | None
+    capped: bool
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    eligibility: Outcome
+    leaves: tuple[LeafTrace, ...]
+    reasons: tuple[str, ...]
+    missing: tuple[str, ...]
+    reward: RewardTrace | None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    status: Status
+    amount: Decimal | None
+    trace: Trace
+
+    @property
+    def explanation(self) -> str:
+        """The reasons as one line, for lists and exports."""
+        return "；".join(self.trace.reasons)
+
+
+def evaluate(
+    item_rules: ItemRules, profile: Mapping[str, Any] | Profile, *, explain_result: bool = True
+) -> Result:
+    """Evaluate one enterprise's profile against one item's rules.
+
+    ``profile`` is a plain mapping or a :class:`~huiqi.rules.profile.Profile` (reuse one Profile for
+    many items).  With ``explain_result=False`` the leaves and reasons are not collected (faster).
+    """
+    facts = profile if isinstance(profile, Profile) else Profile(profile)
+    registry = facts.registry
+    outcomes: dict[int, Outcome] | None = {} if explain_result else None
+    leaves: list[LeafTrace] | None = [] if explain_result else None
+    eligible = _condition(item_rules.eligibility, facts, outcomes, leaves)
+    reasons: list[str] = []
+    missing: list[str] = []
+    reward_trace: RewardTrace | None = None
+    amount: Decimal | None = None
+    if eligible is True:
+        status, amount, reward_trace = _reward(item_rules.reward, facts, explain_result, reasons, missing)
+    else:
+        status = Status.NEEDS_INFO if eligible is None else Status.INELIGIBLE
+        if outcomes is not None:
+            _explain(item_rules.eligibility, True, facts, outcomes, reasons, missing)
+    if explain_result and missing:
+        reasons.append(explain.missing_line([registry[name].label for name in missing]))
+    trace = Trace(eligible, tuple(leaves or ()), tuple(reasons), tuple(missing), reward_trace)
+    return Result(status, amount, trace)
+
+
+# ----------------------------------------------------------------------------------- conditions
+def _condition(
+    node: Condition, facts: Profile, outcomes: dict[int, Outcome] | None, leaves: list[LeafTrace] | None
+) -> Outcome:
+    if isinstance(node, Leaf):
+        outcome = _leaf(node, facts, leaves)
+    elif isinstance(node, NotOf):
+        inner = _condition(node.child, facts, outcomes, leaves)
+        outcome = None if inner is None else not inner
+    else:
+        # Every child is evaluated (no short cut) so the trace lists every leaf.
+        results = [_condition(child, facts, outcomes, leaves) for child in node.children]
+        if isinstance(node, AllOf):
+            outcome = False if False in results else (None if None in results else True)
+        else:
+            outcome = True if True in results else (None if None in results else False)
+    if outcomes is not None:
+        outcomes[id(node)] = outcome
+    return outcome
+
+
+_Test = Callable[[Any], bool]
+_TESTS: dict[int, tuple[Leaf, _Test]] = {}
+
+
+def _leaf(node: Leaf, facts: Profile, leaves: list[LeafTrace] | None) -> Outcome:
+    actual = facts.value(node.field)
+    if node.op is Op.IS_NULL:
+        outcome: Outcome = actual is None
+    elif node.op is Op.IS_NOT_NULL:
+        outcome = actual is not None
+    elif actual is None:
+        outcome = None
+    else:
+        outcome = _test_for(node)(actual)
+    if leaves is not None:
+        spec = facts.registry[node.field]
+        leaves.append(
+            LeafTrace(node.path, node.field, spec.label, node.op, node.value, _shown(spec, actual), outcome)
+        )
+    return outcome
+
+
+def _shown(spec: FieldSpec, actual: Any) -> Any:
+    if actual is not None and spec.is_numeric:
+        return numbers.from_fixed(actual)
+    return actual
+
+
+def _test_for(node: Leaf) -> _Test:
+    """The leaf's test on a known value, built once per leaf object and kept."""
+    cached = _TESTS.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    if len(_TESTS) > 100_000:
+        _TESTS.clear()
+    test = _build_test(node)
+    _TESTS[id(node)] = (node, test)
+    return test
+
+
+def _expected(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        fixed = numbers.to_fixed(value)
+        assert fixed is not None  # validation keeps rule numbers inside the range
+        return fixed
+    if isinstance(value, tuple):
+        return tuple(_expected(item) for item in value)
+    return value
+
+
+def _build_test(node: Leaf) -> _Test:
+    op = node.op
+    expected = _expected(node.value)
+    if op is Op.EQ:
+        return lambda actual: bool(actual == expected)
+    if op is Op.NE:
+        return lambda actual: bool(actual != expected)
+    if op is Op.LT:
+        return lambda actual: bool(actual < expected)
+    if op is Op.LE:
+        return lambda actual: bool(actual <= expected)
+    if op is Op.GT:
+        return lambda actual: bool(actual > expected)
+    if op is Op.GE:
+        return lambda actual: bool(actual >= expected)
+    if op is Op.BETWEEN:
+        low, high = expected
+        return lambda actual: bool(low <= actual <= high)
+    if op is Op.IN:
+        members = frozenset(expected)
+        return lambda actual: actual in members
+    if op is Op.NOT_IN:
+        excluded = frozenset(expected)
+        return lambda actual: actual not in excluded
+    if op is Op.STARTS_WITH:
+        prefixes = expected if isinstance(expected, tuple) else (expected,)
+        return lambda actual: bool(actual.startswith(prefixes))
+    if op is Op.CONTAINS:
+        return lambda actual: expected in actual
+    if op is Op.CONTAINS_ANY:
+        wanted = frozenset(expected)
+        return lambda actual: not wanted.isdisjoint(actual)
+    if op is Op.CONTAINS_ALL:
+        required = frozenset(expected)
+        return lambda actual: required <= actual
+    raise AssertionError(f"no test for {op}")  # pragma: no cover - is_null handled by the caller
+
+
+# --------------------------------------------------------------------------------------- reward
+def _reward(
+    reward: Reward | None, facts: Profile, explain_result: bool, reasons: list[str], missing: list[str]
+) -> tuple[Status, Decimal | None, RewardTrace | None]:
+    if reward is None:
+        return Status.ELIGIBLE, None, None
+    tier_index: int | None = None
+    amount: Amount | None = reward.amount
+    if reward.tiers:
+        amount = None
+        for index, tier in enumerate(reward.tiers):
+            outcomes: dict[int, Outcome] = {}
+            when = _condition(tier.when, facts, outcomes, None)
+            if when is None:
+                if explain_result:
+                    reasons.append(f"无法确定适用的奖励档位（第 {index + 1} 档）")
+                    _explain(tier.when, True, facts, outcomes, reasons, missing)
+                return Status.NEEDS_INFO, None, RewardTrace(index, None, False, "档位条件未知")
+            if when:
+                tier_index, amount = index, tier.amount
+                break
+        if amount is None:
+            note = "不符合任何奖励档位，金额为 0"
+            return Status.ELIGIBLE, numbers.fen_to_decimal(0), RewardTrace(None, Decimal(0), False, note)
+    assert amount is not None
+    if isinstance(amount, FixedAmount):
+        fixed = numbers.to_fixed(amount.amount)
+        assert fixed is not None
+        source = "固定金额"
+    else:
+        outcome = evaluate_formula(amount.formula, facts.value)
+        source = f"公式 {amount.formula.source}"
+        if outcome.value is None:
+            if explain_result:
+                _formula_reasons(amount.formula, outcome.missing, outcome.problem, reasons, missing)
+            return Status.NEEDS_INFO, None, RewardTrace(tier_index, None, False, f"{source} 无法计算")
+        fixed = outcome.value
+    capped = False
+    before_cap = fixed
+    if reward.cap is not None:
+        cap = numbers.to_fixed(reward.cap)
+        assert cap is not None
+        if fixed > cap:
+            fixed, capped = cap, True
+    result = numbers.fen_to_decimal(numbers.to_fen(fixed))
+    note = source if tier_index is None else f"第 {tier_index + 1} 档，{source}"
+    if capped:
+        note += f"，封顶 {result} 元"
+    return Status.ELIGIBLE, result, RewardTrace(tier_index, numbers.from_fixed(before_cap), capped, note)
+
+
+def _formula_reasons(
+    formula: Formula, unknown: tuple[str, ...], problem: str, reasons: list[str], missing: list[str]
+) -> None:
+    for name in unknown:
+        if name not in missing:
+            missing.append(name)
+    if problem == "division_by_zero":
+        reasons.append(f"奖励公式 {formula.source} 除数为零，无法计算金额")
+    elif problem == "overflow":
+        reasons.append(f"奖励公式 {formula.source} 的计算结果超出范围，无法计算金额")
+
+
+# ---------------------------------------------------------------------------------- explanation
+def _explain(
+    node: Condition,
+    goal: bool,
+    facts: Profile,
+    outcomes: dict[int, Outcome],
+    reasons: list[str],
+    missing: list[str],
+) -> None:
+    """Append the shortest list of what must change for ``node`` to become ``goal``."""
+    for item in _needs(node, goal, outcomes):
+        if isinstance(item, str):
+            if item not in missing:
+                missing.append(item)
+            continue
+        leaf, negated = item
+        spec = facts.registry[leaf.field]
+        actual = _shown(spec, facts.value(leaf.field))
+        line = explain.failing_line(spec, leaf.op, leaf.value, actual, negated=negated)
+        if line not in reasons:
+            reasons.append(line)
+
+
+_Need = str | tuple[Leaf, bool]  # a missing field name, or a failing leaf and whether it is negated
+
+
+def _needs(node: Condition, goal: bool, outcomes: dict[int, Outcome]) -> list[_Need]:
+    outcome = outcomes.get(id(node))
+    if outcome is goal:
+        return []
+    if isinstance(node, Leaf):
+        if outcome is None and node.op not in (Op.IS_NULL, Op.IS_NOT_NULL):
+            return [node.field]
+        return [(node, not goal)]
+    if isinstance(node, NotOf):
+        return _needs(node.child, not goal, outcomes)
+    # To make all true (or any false) every child must change; otherwise one child suffices.
+    every = isinstance(node, AllOf) == goal
+    lists = [_needs(child, goal, outcomes) for child in node.children if outcomes.get(id(child)) is not goal]
+    if every:
+        return [need for needs in lists for need in needs]
+    return min(lists, key=len) if lists else []
