@@ -83,7 +83,8 @@ def test_loading_twice_creates_nothing_new(loaded):
     assert EnterpriseMembership.objects.count() == memberships
     assert "新建 created 0" in second
     assert "新建账号 accounts created: 0" in second
-    assert "新增 created 0" in second
+    # the same generated file imported again changes nothing (upsert by USCC, DATA-CONTRACT.md section 3)
+    assert "新增 created 0，更新 updated 0，未变化 unchanged 200" in second
 
 
 def test_without_enterprises_the_organisation_still_loads():

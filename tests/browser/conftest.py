@@ -46,7 +46,9 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -54,7 +56,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser, live_server, transactional_db) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A fresh browser page (its own cookies) at 1400x900, Chinese locale, pointed at the live server."""
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=live_server.url, accept_downloads=True)
+    context = browser.new_context(
+        viewport=VIEWPORT, locale="zh-CN", base_url=live_server.url, accept_downloads=True
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

@@ -13,7 +13,11 @@ from tests.factories import UserFactory
 def test_batch_page_shows_progress_then_the_summary_without_a_reload(page, sign_in, screenshot):
     admin = UserFactory(role=Role.SYSTEM_ADMIN)
     batch = ImportBatch.objects.create(
-        file_name="全市企业.csv", status=ImportStatus.RUNNING, total_rows=200_000, processed_rows=50_000, started_by=admin
+        file_name="全市企业.csv",
+        status=ImportStatus.RUNNING,
+        total_rows=200_000,
+        processed_rows=50_000,
+        started_by=admin,
     )
     sign_in(admin)
     page.goto(f"/enterprises/import/{batch.pk}/")

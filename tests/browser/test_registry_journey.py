@@ -10,7 +10,17 @@ import pytest
 from huiqi.accounts.enums import Role
 from tests.factories import UserFactory, uscc_for
 
-HEADER = ["uscc", "name", "region_code", "industry_code", "established_on", "employees", "revenue", "tags", "contact_phone"]
+HEADER = [
+    "uscc",
+    "name",
+    "region_code",
+    "industry_code",
+    "established_on",
+    "employees",
+    "revenue",
+    "tags",
+    "contact_phone",
+]
 GOOD_1 = uscc_for(900001, region_code="370102")
 GOOD_2 = uscc_for(900002, region_code="370103")
 BAD = GOOD_1[:-1] + ("0" if GOOD_1[-1] != "0" else "1")  # the check character is wrong
@@ -50,8 +60,28 @@ def test_administrator_imports_a_file_sees_the_bad_row_and_follows_an_enterprise
     first = write_csv(
         tmp_path / "第一批企业.csv",
         [
-            [GOOD_1, "济南旅程软件有限公司", "370102", "I6513", "2019-04-01", "40", "12000000", "高新技术企业", "13812345678"],
-            [GOOD_2, "济南旅程机械制造有限公司", "370103", "C3411", "2010-09-15", "", "", "", "0531-88886666"],
+            [
+                GOOD_1,
+                "济南旅程软件有限公司",
+                "370102",
+                "I6513",
+                "2019-04-01",
+                "40",
+                "12000000",
+                "高新技术企业",
+                "13812345678",
+            ],
+            [
+                GOOD_2,
+                "济南旅程机械制造有限公司",
+                "370103",
+                "C3411",
+                "2010-09-15",
+                "",
+                "",
+                "",
+                "0531-88886666",
+            ],
             [BAD, "校验位错误的公司", "370102", "I6513", "2020-01-01", "5", "", "", ""],
         ],
     )
@@ -66,14 +96,18 @@ def test_administrator_imports_a_file_sees_the_bad_row_and_follows_an_enterprise
     with page.expect_download() as download_info:
         page.click("#errors-csv")
     report = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
-    assert "4" in report and "校验位" in report and BAD in report
+    assert "4" in report
+    assert "校验位" in report
+    assert BAD in report
 
     # 2. The list finds the new enterprises; the search narrows the table in place (htmx).
     page.goto("/enterprises/")
     page.wait_for_selector("text=济南旅程软件有限公司")
     screenshot("list")
     page.fill("#id_q", "机械制造")
-    page.wait_for_function("!document.querySelector('#registry-table').innerText.includes('济南旅程软件有限公司')")
+    page.wait_for_function(
+        "!document.querySelector('#registry-table').innerText.includes('济南旅程软件有限公司')"
+    )
     assert "q=" in page.url  # the filter is in the address, so it can be shared and reloaded
     page.click("text=济南旅程机械制造有限公司")
     page.wait_for_url(f"**/enterprises/{GOOD_2}/")
@@ -85,8 +119,28 @@ def test_administrator_imports_a_file_sees_the_bad_row_and_follows_an_enterprise
     second = write_csv(
         tmp_path / "第二批企业.csv",
         [
-            [GOOD_1, "济南旅程软件有限公司", "370102", "I6513", "2019-04-01", "55", "12000000", "高新技术企业", "13812345678"],
-            [GOOD_2, "济南旅程机械制造有限公司", "370103", "C3411", "2010-09-15", "", "", "", "0531-88886666"],
+            [
+                GOOD_1,
+                "济南旅程软件有限公司",
+                "370102",
+                "I6513",
+                "2019-04-01",
+                "55",
+                "12000000",
+                "高新技术企业",
+                "13812345678",
+            ],
+            [
+                GOOD_2,
+                "济南旅程机械制造有限公司",
+                "370103",
+                "C3411",
+                "2010-09-15",
+                "",
+                "",
+                "",
+                "0531-88886666",
+            ],
         ],
     )
     import_file(page, second)
@@ -97,7 +151,10 @@ def test_administrator_imports_a_file_sees_the_bad_row_and_follows_an_enterprise
     page.goto(f"/enterprises/{GOOD_1}/")
     row = page.locator("#history tbody tr", has_text="从业人员").first
     text = row.inner_text()
-    assert "40" in text and "55" in text and "第二批企业.csv" in text and "王管理" in text
+    assert "40" in text
+    assert "55" in text
+    assert "第二批企业.csv" in text
+    assert "王管理" in text
     assert "高新技术企业" in page.locator("text=高新技术企业").first.inner_text()
     screenshot("detail")
     assert problems == []

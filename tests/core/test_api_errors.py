@@ -38,8 +38,10 @@ def error_of(response, status: int) -> dict:
     body = response.json()
     assert list(body) == ["error"]
     error = body["error"]
-    assert isinstance(error["code"], str) and error["code"]
-    assert isinstance(error["message"], str) and error["message"].strip()
+    assert isinstance(error["code"], str)
+    assert error["code"]
+    assert isinstance(error["message"], str)
+    assert error["message"].strip()
     if "fields" in error:
         assert all(isinstance(reasons, list) and reasons for reasons in error["fields"].values())
     return error

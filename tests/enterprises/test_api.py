@@ -50,16 +50,21 @@ def test_list_filters_pages_and_masks_by_role():
     response = api_as(Role.DISPATCHER).get("/api/v1/enterprises/", {"region_code": "370103", "page_size": 2})
     assert response.status_code == 200
     data = response.json()
-    assert data["count"] == 3 and data["count_is_capped"] is False and data["next"]
+    assert data["count"] == 3
+    assert data["count_is_capped"] is False
+    assert data["next"]
     assert len(data["results"]) == 2
     first = data["results"][0]
-    assert first["region_label"] == "市中区" and first["contact_phone"] == "138****5678"
+    assert first["region_label"] == "市中区"
+    assert first["contact_phone"] == "138****5678"
     full = api_as(Role.AGENT).get("/api/v1/enterprises/", {"region_code": "370103"}).json()
     assert full["results"][0]["contact_phone"] == "13812345678"
 
 
 def test_list_rejects_an_unknown_filter_value():
-    error = assert_error(api_as(Role.LEADER).get("/api/v1/enterprises/", {"size_class": "huge"}), 400, "validation_failed")
+    error = assert_error(
+        api_as(Role.LEADER).get("/api/v1/enterprises/", {"size_class": "huge"}), 400, "validation_failed"
+    )
     assert "size_class" in error["fields"]
 
 
@@ -90,31 +95,43 @@ def test_create_registers_an_enterprise_with_its_creation_in_history():
     assert response.status_code == 201, response.content
     enterprise = Enterprise.objects.get(uscc=NEW["uscc"])
     assert enterprise.tag_list == sorted(NEW["tags"])  # stored canonically: sorted, ";"-joined
-    assert enterprise.employees == 12 and enterprise.size_class == "small"
+    assert enterprise.employees == 12
+    assert enterprise.size_class == "small"
     assert response.json()["size_class"] == "small"
     assert ProfileChange.objects.get(enterprise=enterprise).source == ChangeSource.API
 
 
 def test_create_reports_every_faulty_field_and_registers_nothing():
     bad = {**NEW, "uscc": NEW["uscc"][:-1] + "X", "industry_code": "Z99"}
-    error = assert_error(api_as(Role.SYSTEM_ADMIN).post("/api/v1/enterprises/", bad, format="json"), 400, "validation_failed")
+    error = assert_error(
+        api_as(Role.SYSTEM_ADMIN).post("/api/v1/enterprises/", bad, format="json"), 400, "validation_failed"
+    )
     assert set(error["fields"]) == {"uscc", "industry_code"}
     assert not Enterprise.objects.exists()
 
 
 def test_create_is_refused_to_other_roles():
-    assert_error(api_as(Role.DISPATCHER).post("/api/v1/enterprises/", NEW, format="json"), 403, "permission_denied")
+    assert_error(
+        api_as(Role.DISPATCHER).post("/api/v1/enterprises/", NEW, format="json"), 403, "permission_denied"
+    )
     assert not Enterprise.objects.exists()
 
 
 def test_patch_changes_fields_and_records_the_api_as_source():
     enterprise = EnterpriseFactory(employees=40)
     admin = UserFactory(role=Role.SYSTEM_ADMIN)
-    response = api_as(user=admin).patch(f"/api/v1/enterprises/{enterprise.uscc}/", {"employees": 400}, format="json")
+    response = api_as(user=admin).patch(
+        f"/api/v1/enterprises/{enterprise.uscc}/", {"employees": 400}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["employees"] == 400
     change = ProfileChange.objects.get(enterprise=enterprise, field="employees")
-    assert (change.old_value, change.new_value, change.source, change.changed_by) == ("40", "400", "api", admin)
+    assert (change.old_value, change.new_value, change.source, change.changed_by) == (
+        "40",
+        "400",
+        "api",
+        admin,
+    )
 
 
 def test_patch_cannot_change_the_uscc_and_is_refused_to_readers():
@@ -123,7 +140,9 @@ def test_patch_cannot_change_the_uscc_and_is_refused_to_readers():
         f"/api/v1/enterprises/{enterprise.uscc}/", {"established_on": "not a date"}, format="json"
     )
     assert "established_on" in assert_error(response, 400, "validation_failed")["fields"]
-    refused = api_as(Role.SUPERVISOR).patch(f"/api/v1/enterprises/{enterprise.uscc}/", {"employees": 1}, format="json")
+    refused = api_as(Role.SUPERVISOR).patch(
+        f"/api/v1/enterprises/{enterprise.uscc}/", {"employees": 1}, format="json"
+    )
     assert_error(refused, 403, "permission_denied")
     enterprise.refresh_from_db()
     assert enterprise.employees == 40
@@ -131,7 +150,9 @@ def test_patch_cannot_change_the_uscc_and_is_refused_to_readers():
 
 def test_history_lists_changes_newest_first():
     enterprise = EnterpriseFactory()
-    api_as(Role.SYSTEM_ADMIN).patch(f"/api/v1/enterprises/{enterprise.uscc}/", {"name": "新名称"}, format="json")
+    api_as(Role.SYSTEM_ADMIN).patch(
+        f"/api/v1/enterprises/{enterprise.uscc}/", {"name": "新名称"}, format="json"
+    )
     data = api_as(Role.HANDLER).get(f"/api/v1/enterprises/{enterprise.uscc}/history/").json()
     assert data["results"][0]["field"] == "name"
     assert data["results"][0]["field_label"] == "企业名称"
@@ -153,23 +174,30 @@ def test_import_upload_runs_and_reports_progress_and_errors(django_capture_on_co
     client = api_as(Role.SYSTEM_ADMIN)
     upload = SimpleUploadedFile("接口导入.csv", content.encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/api/v1/enterprise-imports/", {"file": upload, "atomic": "false"}, format="multipart")
+        response = client.post(
+            "/api/v1/enterprise-imports/", {"file": upload, "atomic": "false"}, format="multipart"
+        )
     assert response.status_code == 202, response.content
     batch_id = response.json()["id"]
     data = client.get(f"/api/v1/enterprise-imports/{batch_id}/").json()
-    assert data["status"] == ImportStatus.DONE and data["progress"] == 100
+    assert data["status"] == ImportStatus.DONE
+    assert data["progress"] == 100
     assert (data["created_count"], data["rejected_count"]) == (1, 1)
-    assert data["errors"][0]["row"] == 3 and data["errors"][0]["column"] == "uscc"
+    assert data["errors"][0]["row"] == 3
+    assert data["errors"][0]["column"] == "uscc"
     assert data["errors_csv_url"] == f"/api/v1/enterprise-imports/{batch_id}/errors.csv"
     report = client.get(data["errors_csv_url"])
-    assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
+    assert report.status_code == 200
+    assert report["Content-Type"].startswith("text/csv")
     assert "123" in report.content.decode("utf-8-sig")
     listed = client.get("/api/v1/enterprise-imports/").json()
     assert [b["id"] for b in listed["results"]] == [batch_id]
 
 
 def test_import_upload_without_a_file_is_a_validation_error():
-    error = assert_error(api_as(Role.SYSTEM_ADMIN).post("/api/v1/enterprise-imports/", {}), 400, "validation_failed")
+    error = assert_error(
+        api_as(Role.SYSTEM_ADMIN).post("/api/v1/enterprise-imports/", {}), 400, "validation_failed"
+    )
     assert "file" in error["fields"]
 
 

@@ -92,8 +92,10 @@ def test_detail_masks_phone_for_a_dispatcher_and_not_for_an_agent():
     enterprise = EnterpriseFactory(contact_phone="13812345678")
     dispatcher = selectors.enterprise_detail(user=UserFactory(role=Role.DISPATCHER), uscc=enterprise.uscc)
     agent = selectors.enterprise_detail(user=UserFactory(role=Role.AGENT), uscc=enterprise.uscc)
-    assert dispatcher.contact_phone == "138****5678" and dispatcher.is_phone_masked
-    assert agent.contact_phone == "13812345678" and not agent.is_phone_masked
+    assert dispatcher.contact_phone == "138****5678"
+    assert dispatcher.is_phone_masked
+    assert agent.contact_phone == "13812345678"
+    assert not agent.is_phone_masked
 
 
 def test_history_of_a_phone_change_is_masked_for_roles_without_full_numbers():
@@ -182,7 +184,9 @@ def test_search_orders_by_the_chosen_order_and_falls_back_to_name(reader):
     assert list(selectors.search_enterprises(user=reader, order="DROP TABLE")) == by_name
 
 
-@pytest.mark.parametrize(("code", "prefix"), [("370000", "37"), ("370100", "3701"), ("370102", "370102"), ("37", "37")])
+@pytest.mark.parametrize(
+    ("code", "prefix"), [("370000", "37"), ("370100", "3701"), ("370102", "370102"), ("37", "37")]
+)
 def test_region_prefix_covers_the_region_and_everything_below_it(code, prefix):
     assert selectors.region_prefix(code) == prefix
 
@@ -201,7 +205,9 @@ def test_detail_gives_labels_and_derived_facts(reader):
     assert detail.rd_ratio == enterprise.rd_expense / enterprise.revenue
     assert detail.tags == ["b", "a"]
     assert detail.can_edit is False
-    assert selectors.enterprise_detail(user=UserFactory(role=Role.SYSTEM_ADMIN), uscc=enterprise.uscc).can_edit
+    assert selectors.enterprise_detail(
+        user=UserFactory(role=Role.SYSTEM_ADMIN), uscc=enterprise.uscc
+    ).can_edit
 
 
 def test_history_is_newest_first_with_labels_sources_and_import_file_names(reader):
@@ -210,7 +216,12 @@ def test_history_is_newest_first_with_labels_sources_and_import_file_names(reade
     batch = ImportBatch.objects.create(file_name="第一批.csv", status=ImportStatus.DONE, started_by=admin)
     first = timezone.now() - datetime.timedelta(days=1)
     ProfileChange.objects.create(
-        enterprise=enterprise, field="*", source=ChangeSource.IMPORT, batch=batch, changed_by=admin, changed_at=first
+        enterprise=enterprise,
+        field="*",
+        source=ChangeSource.IMPORT,
+        batch=batch,
+        changed_by=admin,
+        changed_at=first,
     )
     ProfileChange.objects.create(
         enterprise=enterprise,
@@ -235,7 +246,11 @@ def test_history_is_newest_first_with_labels_sources_and_import_file_names(reade
     assert (ownership.field_label, ownership.old_value, ownership.new_value) == ("经济类型", "民营", "国有")
     assert (ownership.source_label, ownership.actor) == ("接口", "管理员甲")
     assert (employees.old_value, employees.new_value, employees.actor) == ("", "12", "系统")
-    assert (created.field_label, created.source_label, created.file_name) == ("新建企业", "文件导入", "第一批.csv")
+    assert (created.field_label, created.source_label, created.file_name) == (
+        "新建企业",
+        "文件导入",
+        "第一批.csv",
+    )
     assert selectors.enterprise_history(user=reader, enterprise=enterprise, limit=1)[0].field == "ownership"
 
 

@@ -39,8 +39,10 @@ def test_list_shows_the_registry_to_staff_who_work_with_enterprises(client, role
     response = client.get(reverse("enterprises:list"))
     assert response.status_code == 200
     page = response.content.decode()
-    assert enterprise.name in page and enterprise.uscc in page
-    assert "市中区" in page and "红名单" in page
+    assert enterprise.name in page
+    assert enterprise.uscc in page
+    assert "市中区" in page
+    assert "红名单" in page
 
 
 @pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
@@ -55,14 +57,16 @@ def test_list_is_refused_to_the_security_and_audit_administrators(client, role):
 def test_list_sends_an_enterprise_user_to_its_own_enterprises(client):
     client.force_login(EnterpriseUserFactory())
     response = client.get(reverse("enterprises:list"))
-    assert response.status_code == 302 and response["Location"] == reverse("enterprises:mine")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("enterprises:mine")
 
 
 def test_list_masks_phones_for_a_dispatcher_and_shows_them_to_an_agent(client):
     EnterpriseFactory(contact_phone="13812345678")
     signed_in(client, Role.DISPATCHER)
     page = client.get(reverse("enterprises:list")).content.decode()
-    assert "138****5678" in page and "13812345678" not in page
+    assert "138****5678" in page
+    assert "13812345678" not in page
     signed_in(client, Role.AGENT)
     assert "13812345678" in client.get(reverse("enterprises:list")).content.decode()
 
@@ -74,11 +78,15 @@ def test_list_filters_and_htmx_request_gets_only_the_table(client):
     response = client.get(reverse("enterprises:list"), {"tag": "高新技术企业"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in body and 'id="registry-filters"' not in body
-    assert wanted.name in body and other.name not in body
+    assert "<html" not in body
+    assert 'id="registry-filters"' not in body
+    assert wanted.name in body
+    assert other.name not in body
     assert "HX-Request" in response["Vary"]
     full = client.get(reverse("enterprises:list"), {"q": "乙机械"}).content.decode()
-    assert "<html" in full and other.name in full and wanted.name not in full
+    assert "<html" in full
+    assert other.name in full
+    assert wanted.name not in full
 
 
 def test_list_pages_through_the_registry(client):
@@ -88,7 +96,8 @@ def test_list_pages_through_the_registry(client):
     second = client.get(reverse("enterprises:list"), {"order": "uscc", "page": 2}).content.decode()
     assert "共 55 家企业，第 1 / 2 页" in first
     assert first.count("/edit/") == 0  # nobody but the administrator edits
-    assert "第 2 / 2 页" in second and "order=uscc&amp;page=1" in second
+    assert "第 2 / 2 页" in second
+    assert "order=uscc&amp;page=1" in second
 
 
 def test_list_says_when_the_count_is_capped(client, monkeypatch):
@@ -96,7 +105,8 @@ def test_list_says_when_the_count_is_capped(client, monkeypatch):
     EnterpriseFactory.create_batch(61)
     signed_in(client, Role.LEADER)
     page = client.get(reverse("enterprises:list")).content.decode()
-    assert "超过 60 家企业" in page and "仅可翻阅前 2 页" in page
+    assert "超过 60 家企业" in page
+    assert "仅可翻阅前 2 页" in page
     last = client.get(reverse("enterprises:list"), {"page": 99}).content.decode()
     assert "第 2 / 2 页" not in last  # capped: the count line no longer claims a total
     assert last.count('class="link-dark') == 10  # page 2 holds rows 51-60 of the capped 60
@@ -119,10 +129,14 @@ def test_detail_shows_profile_derived_facts_tags_and_history(client):
     )
     signed_in(client, Role.HANDLER)
     page = client.get(reverse("enterprises:detail", args=[enterprise.uscc])).content.decode()
-    assert "专精特新中小企业" in page and "高新技术企业" in page
+    assert "专精特新中小企业" in page
+    assert "高新技术企业" in page
     assert "4.00%" in page  # 研发费用占比 40,000 / 1,000,000
-    assert "年" in page and 'id="fact-age"' in page
-    assert "新建企业" in page and "源文件.xlsx" in page and "张管理" in page
+    assert "年" in page
+    assert 'id="fact-age"' in page
+    assert "新建企业" in page
+    assert "源文件.xlsx" in page
+    assert "张管理" in page
     assert reverse("enterprises:edit", args=[enterprise.uscc]) not in page
 
 
@@ -141,13 +155,15 @@ def test_enterprise_user_sees_its_own_enterprise_and_not_another(client):
     assert refused.status_code == 403
     assert stranger.name not in refused.content.decode()
     mine = client.get(reverse("enterprises:mine")).content.decode()
-    assert own.name in mine and stranger.name not in mine
+    assert own.name in mine
+    assert stranger.name not in mine
 
 
 def test_my_enterprises_sends_staff_to_the_registry(client):
     signed_in(client, Role.AGENT)
     response = client.get(reverse("enterprises:mine"))
-    assert response.status_code == 302 and response["Location"] == reverse("enterprises:list")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("enterprises:list")
 
 
 # -- edit -----------------------------------------------------------------------------------
@@ -169,14 +185,19 @@ def test_administrator_edits_a_profile_and_the_change_is_in_its_history(client):
     change = ProfileChange.objects.get(enterprise=enterprise, field="employees")
     assert (change.old_value, change.new_value, change.source) == ("40", "120", ChangeSource.USER)
     detail = client.get(reverse("enterprises:detail", args=[enterprise.uscc])).content.decode()
-    assert "从业人员" in detail and "页面修改" in detail and "李管理" in detail
+    assert "从业人员" in detail
+    assert "页面修改" in detail
+    assert "李管理" in detail
 
 
 def test_edit_shows_the_service_s_field_errors_and_changes_nothing(client):
     enterprise = EnterpriseFactory(industry_code="I6513")
     signed_in(client, Role.SYSTEM_ADMIN)
     url = reverse("enterprises:edit", args=[enterprise.uscc])
-    data = {name: ("" if value is None else value) for name, value in client.get(url).context["form"].initial.items()}
+    data = {
+        name: ("" if value is None else value)
+        for name, value in client.get(url).context["form"].initial.items()
+    }
     data.pop("red_list")
     data["industry_code"] = "C6513"  # division 65 is not in section C (GB/T 4754-2017)
     response = client.post(url, data)
@@ -211,7 +232,9 @@ def test_import_page_imports_a_file_and_the_batch_page_reports_the_bad_row(
 ):
     good = uscc_for(5001)
     signed_in(client, Role.SYSTEM_ADMIN)
-    content = CSV_HEADER + f"{good},甲公司,370102,I6513,2019-04-01,10\n" + "BAD,乙公司,370102,I6513,2019-04-01,3\n"
+    content = (
+        CSV_HEADER + f"{good},甲公司,370102,I6513,2019-04-01,10\n" + "BAD,乙公司,370102,I6513,2019-04-01,3\n"
+    )
     with django_capture_on_commit_callbacks(execute=True):  # the import task is queued after commit
         response = client.post(reverse("enterprises:import"), {"file": upload("企业.csv", content)})
     batch = ImportBatch.objects.get()
@@ -219,13 +242,16 @@ def test_import_page_imports_a_file_and_the_batch_page_reports_the_bad_row(
     assert response["Location"] == reverse("enterprises:import_batch", args=[batch.pk])
     assert Enterprise.objects.filter(uscc=good).exists()
     page = client.get(response["Location"]).content.decode()
-    assert 'id="count-created">1<' in page and 'id="count-rejected">1<' in page
-    assert "第 3 行" in page and "BAD" in page
+    assert 'id="count-created">1<' in page
+    assert 'id="count-rejected">1<' in page
+    assert "第 3 行" in page
+    assert "BAD" in page
     assert 'hx-trigger="every 1s"' not in page  # finished: no more polling
     report = client.get(reverse("enterprises:import_errors", args=[batch.pk, "csv"]))
     assert report["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert rows[1][0] == "3" and rows[1][2] == "BAD"
+    assert rows[1][0] == "3"
+    assert rows[1][2] == "BAD"
     xlsx = client.get(reverse("enterprises:import_errors", args=[batch.pk, "xlsx"]))
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.cell(row=2, column=1).value in (3, "3")
@@ -237,7 +263,8 @@ def test_dry_run_import_writes_nothing(client, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("enterprises:import"), {"file": upload("a.csv", content), "dry_run": "on"})
     batch = ImportBatch.objects.get()
-    assert batch.is_dry_run and batch.created_count == 1
+    assert batch.is_dry_run
+    assert batch.created_count == 1
     assert not Enterprise.objects.exists()
 
 
@@ -252,12 +279,18 @@ def test_import_form_refuses_other_file_types(client):
 def test_running_batch_page_polls_for_progress(client):
     admin = signed_in(client, Role.SYSTEM_ADMIN)
     batch = ImportBatch.objects.create(
-        file_name="大文件.csv", status=ImportStatus.RUNNING, total_rows=200, processed_rows=50, started_by=admin
+        file_name="大文件.csv",
+        status=ImportStatus.RUNNING,
+        total_rows=200,
+        processed_rows=50,
+        started_by=admin,
     )
     page = client.get(reverse("enterprises:import_batch", args=[batch.pk])).content.decode()
-    assert 'hx-trigger="every 1s"' in page and "25%" in page
+    assert 'hx-trigger="every 1s"' in page
+    assert "25%" in page
     partial = client.get(reverse("enterprises:import_batch", args=[batch.pk]), HTTP_HX_REQUEST="true")
-    assert "<html" not in partial.content.decode() and 'hx-trigger="every 1s"' in partial.content.decode()
+    assert "<html" not in partial.content.decode()
+    assert 'hx-trigger="every 1s"' in partial.content.decode()
 
 
 @pytest.mark.parametrize("role", [Role.DISPATCHER, Role.LEADER, Role.ENTERPRISE])

@@ -48,7 +48,8 @@ def contract_samples() -> dict[str, Any]:
         facts["size_class"] = sizes[row["uscc"]]
         enterprises.append(facts)
     expected = {
-        (row["uscc"], row["item_code"]): (row["status"], row["amount"]) for row in _csv("expected-matches.csv")
+        (row["uscc"], row["item_code"]): (row["status"], row["amount"])
+        for row in _csv("expected-matches.csv")
     }
     return {"items": items, "enterprises": enterprises, "expected": expected}
 

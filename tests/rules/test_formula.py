@@ -59,7 +59,9 @@ def test_functions_parse_with_their_places() -> None:
         ("rd_ratio * 100", {"rd_ratio": Decimal("0.052956645597")}, Decimal("5.2956645597")),
     ],
 )
-def test_formulas_compute_exact_decimals(text: str, facts: dict[str, Decimal | int], expected: Decimal) -> None:
+def test_formulas_compute_exact_decimals(
+    text: str, facts: dict[str, Decimal | int], expected: Decimal
+) -> None:
     assert _value(text, **facts) == expected
 
 
@@ -71,7 +73,9 @@ def test_a_formula_needing_an_unknown_fact_has_no_value_and_names_it() -> None:
 
 
 def test_division_by_zero_has_no_value() -> None:
-    outcome = evaluate_formula(parse_formula("rd_expense / revenue"), lambda name: 0 if name == "revenue" else 5)
+    outcome = evaluate_formula(
+        parse_formula("rd_expense / revenue"), lambda name: 0 if name == "revenue" else 5
+    )
     assert (outcome.value, outcome.problem) == (None, "division_by_zero")
 
 
@@ -120,7 +124,9 @@ def test_a_result_beyond_the_range_has_no_value() -> None:
         ("revenue\n+1", 8, "不允许的字符"),
     ],
 )
-def test_anything_outside_the_grammar_is_refused_with_its_position(text: str, position: int, said: str) -> None:
+def test_anything_outside_the_grammar_is_refused_with_its_position(
+    text: str, position: int, said: str
+) -> None:
     with pytest.raises(RuleValidationError) as caught:
         parse_formula(text, path="reward.formula")
     error = caught.value.errors[0]
@@ -129,7 +135,9 @@ def test_anything_outside_the_grammar_is_refused_with_its_position(text: str, po
     assert f"第 {position} 个字符" in error.message
 
 
-@pytest.mark.parametrize(("text", "said"), [("", "不能为空"), ("   ", "不能为空"), ("x" * 501, "过长"), (42, "须为文本")])
+@pytest.mark.parametrize(
+    ("text", "said"), [("", "不能为空"), ("   ", "不能为空"), ("x" * 501, "过长"), (42, "须为文本")]
+)
 def test_empty_long_or_non_text_formulas_are_refused(text: object, said: str) -> None:
     with pytest.raises(RuleValidationError) as caught:
         parse_formula(text)

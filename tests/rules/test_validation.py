@@ -61,7 +61,10 @@ def test_the_contract_example_parses_into_typed_nodes() -> None:
             "reward": {
                 "tiers": [
                     {"when": {"field": "revenue", "op": "ge", "value": 50000000}, "fixed": 500000},
-                    {"when": {"field": "revenue", "op": "ge", "value": 10000000}, "formula": "revenue * 0.01"},
+                    {
+                        "when": {"field": "revenue", "op": "ge", "value": 10000000},
+                        "formula": "revenue * 0.01",
+                    },
                 ],
                 "cap": 300000,
             },
@@ -130,7 +133,12 @@ def test_every_fault_of_an_item_is_reported_not_only_the_first() -> None:
         ({"op": "ge", "value": 1}, ".field", "missing_key", "缺少 field"),
         ({"field": "revenue", "value": 1}, ".op", "missing_key", "缺少 op"),
         ({"field": "revenue", "op": "gte", "value": 1}, ".op", "unknown_operator", "未知运算符“gte”"),
-        ({"field": "revenue", "op": "contains", "value": 1}, ".op", "invalid_operator", "不能使用运算符 contains"),
+        (
+            {"field": "revenue", "op": "contains", "value": 1},
+            ".op",
+            "invalid_operator",
+            "不能使用运算符 contains",
+        ),
         ({"field": "region_code", "op": "lt", "value": "1"}, ".op", "invalid_operator", "文本"),
         ({"field": "tags", "op": "eq", "value": "a"}, ".op", "invalid_operator", "contains"),
         ({"field": "red_list", "op": "in", "value": [True]}, ".op", "invalid_operator", "布尔值"),
@@ -138,29 +146,61 @@ def test_every_fault_of_an_item_is_reported_not_only_the_first() -> None:
         ({"field": "revenue", "op": "ge", "value": "1000"}, ".value", "invalid_value", "须为数值"),
         ({"field": "revenue", "op": "ge", "value": True}, ".value", "invalid_value", "须为数值"),
         ({"field": "revenue", "op": "ge", "value": float("nan")}, ".value", "invalid_value", "有限数值"),
-        ({"field": "revenue", "op": "ge", "value": Decimal("0.1234567890123")}, ".value", "invalid_value", "12 位小数"),
+        (
+            {"field": "revenue", "op": "ge", "value": Decimal("0.1234567890123")},
+            ".value",
+            "invalid_value",
+            "12 位小数",
+        ),
         ({"field": "revenue", "op": "ge", "value": 10**15}, ".value", "invalid_value", "10^15"),
         ({"field": "revenue", "op": "between", "value": [5]}, ".value", "invalid_value", "[下限, 上限]"),
         ({"field": "revenue", "op": "between", "value": 5}, ".value", "invalid_value", "[下限, 上限]"),
-        ({"field": "revenue", "op": "between", "value": [9, 5]}, ".value", "invalid_value", "下限 9 大于上限 5"),
+        (
+            {"field": "revenue", "op": "between", "value": [9, 5]},
+            ".value",
+            "invalid_value",
+            "下限 9 大于上限 5",
+        ),
         ({"field": "revenue", "op": "between", "value": [1, "x"]}, ".value[1]", "invalid_value", "须为数值"),
         ({"field": "revenue", "op": "in", "value": []}, ".value", "invalid_value", "不能为空"),
         ({"field": "revenue", "op": "in", "value": 5}, ".value", "invalid_value", "需要一个列表"),
         ({"field": "region_code", "op": "eq", "value": 370100}, ".value", "invalid_value", "请加引号"),
-        ({"field": "region_code", "op": "starts_with", "value": ["37", ""]}, ".value[1]", "invalid_value", "不能为空"),
+        (
+            {"field": "region_code", "op": "starts_with", "value": ["37", ""]},
+            ".value[1]",
+            "invalid_value",
+            "不能为空",
+        ),
         ({"field": "size_class", "op": "eq", "value": "tiny"}, ".value", "invalid_value", "可选值"),
-        ({"field": "size_class", "op": "in", "value": ["small", "huge"]}, ".value[1]", "invalid_value", "可选值"),
+        (
+            {"field": "size_class", "op": "in", "value": ["small", "huge"]},
+            ".value[1]",
+            "invalid_value",
+            "可选值",
+        ),
         ({"field": "ownership", "op": "ne", "value": 1}, ".value", "invalid_value", "须为文本"),
-        ({"field": "established_on", "op": "ge", "value": "2020-13-01"}, ".value", "invalid_value", "YYYY-MM-DD"),
+        (
+            {"field": "established_on", "op": "ge", "value": "2020-13-01"},
+            ".value",
+            "invalid_value",
+            "YYYY-MM-DD",
+        ),
         ({"field": "red_list", "op": "eq", "value": "true"}, ".value", "invalid_value", "true 或 false"),
         ({"field": "tags", "op": "contains", "value": ""}, ".value", "invalid_value", "不能为空"),
         ({"field": "tags", "op": "contains_all", "value": "高新技术企业"}, ".value", "invalid_value", "列表"),
-        ({"field": "tags", "op": "contains_any", "value": ["a", 3]}, ".value[1]", "invalid_value", "须为文本"),
+        (
+            {"field": "tags", "op": "contains_any", "value": ["a", 3]},
+            ".value[1]",
+            "invalid_value",
+            "须为文本",
+        ),
         ({"field": "revenue", "op": "is_null", "value": 1}, ".value", "invalid_value", "不需要 value"),
         ({"field": "revenue", "op": "ge", "value": 1, "unit": "元"}, "", "malformed_node", "unit"),
     ],
 )
-def test_a_faulty_leaf_is_refused_with_its_path(leaf: dict[str, Any], path: str, code: str, said: str) -> None:
+def test_a_faulty_leaf_is_refused_with_its_path(
+    leaf: dict[str, Any], path: str, code: str, said: str
+) -> None:
     error_path, error_code, message = _only_error(_leaf(**leaf))
     assert error_path == "eligibility.all[1].any[0]" + path
     assert error_code == code
@@ -174,7 +214,11 @@ def test_a_faulty_leaf_is_refused_with_its_path(leaf: dict[str, Any], path: str,
         ({"all": []}, "eligibility.all", "不能为空"),
         ({"any": {"field": "revenue", "op": "ge", "value": 1}}, "eligibility.any", "条件列表"),
         ({"not": [{"field": "revenue", "op": "ge", "value": 1}]}, "eligibility.not", "须为映射"),
-        ({"all": [{"field": "revenue", "op": "ge", "value": 1}], "field": "x"}, "eligibility", "不能有其他键"),
+        (
+            {"all": [{"field": "revenue", "op": "ge", "value": 1}], "field": "x"},
+            "eligibility",
+            "不能有其他键",
+        ),
         ({"all": ["revenue >= 1"]}, "eligibility.all[0]", "须为映射"),
         ("revenue >= 1", "eligibility", "须为映射"),
     ],
@@ -215,10 +259,22 @@ _ELIGIBLE = {"field": "revenue", "op": "ge", "value": 1}
         ({"tiers": []}, "reward.tiers", "非空列表"),
         ({"tiers": [{"fixed": 1}]}, "reward.tiers[0].when", "缺少 when"),
         ({"tiers": [{"when": _ELIGIBLE}]}, "reward.tiers[0]", "fixed、formula 之一"),
-        ({"tiers": [{"when": _ELIGIBLE, "fixed": 1, "formula": "1"}]}, "reward.tiers[0]", "fixed、formula 之一"),
+        (
+            {"tiers": [{"when": _ELIGIBLE, "fixed": 1, "formula": "1"}]},
+            "reward.tiers[0]",
+            "fixed、formula 之一",
+        ),
         ({"tiers": [{"when": _ELIGIBLE, "fixed": 1, "cap": 2}]}, "reward.tiers[0]", "未知的键"),
-        ({"tiers": [{"when": {"field": "x", "op": "eq", "value": 1}, "fixed": 1}]}, "reward.tiers[0].when.field", "未知字段"),
-        ({"tiers": [_ELIGIBLE, {"when": _ELIGIBLE, "formula": "revenue ** 2"}]}, "reward.tiers[0]", "未知的键"),
+        (
+            {"tiers": [{"when": {"field": "x", "op": "eq", "value": 1}, "fixed": 1}]},
+            "reward.tiers[0].when.field",
+            "未知字段",
+        ),
+        (
+            {"tiers": [_ELIGIBLE, {"when": _ELIGIBLE, "formula": "revenue ** 2"}]},
+            "reward.tiers[0]",
+            "未知的键",
+        ),
         ({"formula": "revenue +"}, "reward.formula", "公式不完整"),
         ({"tiers": [{"when": _ELIGIBLE, "formula": "os.system"}]}, "reward.tiers[0].formula", "第 3 个字符"),
         ("8000", "reward", "须为映射"),
@@ -247,7 +303,9 @@ def test_a_float_from_yaml_is_read_as_its_decimal_text() -> None:
 
 
 def test_a_registry_can_be_extended_with_new_fields() -> None:
-    registry = DEFAULT_REGISTRY.extended(FieldSpec("credit_grade", FieldType.ENUM, "纳税信用等级", enum_values=(("A", "A级"),)))
+    registry = DEFAULT_REGISTRY.extended(
+        FieldSpec("credit_grade", FieldType.ENUM, "纳税信用等级", enum_values=(("A", "A级"),))
+    )
     leaf = parse_condition({"field": "credit_grade", "op": "eq", "value": "A"}, registry=registry)
     assert isinstance(leaf, Leaf)
     with pytest.raises(RuleValidationError):

@@ -16,6 +16,7 @@ from huiqi.accounts import selectors, services
 from huiqi.accounts.enums import DepartmentLevel, Role
 from huiqi.accounts.lockout import LOCKED_STATUS, lockout_message
 from huiqi.accounts.models import Department
+from huiqi.core.api_errors import ErrorResponseSerializer
 from huiqi.core.errors import ApplicationError, PermissionDeniedError, ValidationFailedError
 
 
@@ -28,19 +29,6 @@ class SignInFailedError(ValidationFailedError):
     code = "sign_in_failed"
 
 
-class ErrorSerializer(serializers.Serializer):
-    error = inline_serializer(
-        "ErrorBody",
-        fields={
-            "code": serializers.CharField(),
-            "message": serializers.CharField(),
-            "fields": serializers.DictField(
-                child=serializers.ListField(child=serializers.CharField()), required=False
-            ),
-        },
-    )
-
-
 class TokenObtainApi(APIView):
     """Exchanges a username and password for an API token (`Authorization: Token <key>`).
 
@@ -50,21 +38,21 @@ class TokenObtainApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class TokenInputSerializer(serializers.Serializer):
         username = serializers.CharField()
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class TokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
     @extend_schema(
         tags=["accounts"],
         summary="获取接口令牌 (obtain an API token)",
-        request=InputSerializer,
-        responses={200: OutputSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer, 400: ErrorResponseSerializer, 429: ErrorResponseSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # django-axes reads and marks the Django request, not DRF's wrapper.
         django_request = request._request
@@ -94,7 +82,7 @@ class DepartmentOutputSerializer(serializers.ModelSerializer):
 class MeApi(APIView):
     """The signed-in user: role, department, and the enterprises an enterprise user acts for."""
 
-    class OutputSerializer(serializers.Serializer):
+    class MeOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
         full_name = serializers.CharField()
@@ -113,7 +101,7 @@ class MeApi(APIView):
         )
 
     @extend_schema(
-        tags=["accounts"], summary="当前用户 (the signed-in user)", responses={200: OutputSerializer}
+        tags=["accounts"], summary="当前用户 (the signed-in user)", responses={200: MeOutputSerializer}
     )
     def get(self, request: Request) -> Response:
         user = request.user

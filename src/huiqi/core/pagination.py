@@ -7,6 +7,7 @@ whatever the table size, and the page says "more than N, narrow the search".
 """
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 DEFAULT_COUNT_CAP = 10_000
@@ -23,7 +24,7 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         object_list = self.object_list
-        if hasattr(object_list, "query"):  # a QuerySet: count at most cap + 1 rows
+        if isinstance(object_list, QuerySet):  # count at most cap + 1 rows
             found = object_list[: self.count_cap + 1].count()
         else:
             found = len(object_list)

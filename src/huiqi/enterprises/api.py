@@ -123,7 +123,9 @@ class EnterpriseDetailApi(APIView):
     )
     def get(self, request: Request, uscc: str) -> Response:
         detail = selectors.enterprise_detail(user=request.user, uscc=uscc)
-        output = EnterpriseDetailOutputSerializer(detail.enterprise, context={"request": request, "detail": detail})
+        output = EnterpriseDetailOutputSerializer(
+            detail.enterprise, context={"request": request, "detail": detail}
+        )
         return Response(output.data)
 
     @extend_schema(
@@ -142,7 +144,9 @@ class EnterpriseDetailApi(APIView):
             enterprise=enterprise, actor=request.user, changes=changes, source=ChangeSource.API
         )
         detail = selectors.describe_enterprise(user=request.user, enterprise=enterprise)
-        output = EnterpriseDetailOutputSerializer(detail.enterprise, context={"request": request, "detail": detail})
+        output = EnterpriseDetailOutputSerializer(
+            detail.enterprise, context={"request": request, "detail": detail}
+        )
         return Response(output.data)
 
 
@@ -160,7 +164,7 @@ class EnterpriseHistoryListApi(APIView):
         enterprise = selectors.get_enterprise(user=request.user, uscc=uscc)
         entries = selectors.enterprise_history(user=request.user, enterprise=enterprise)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(entries, request, view=self)  # type: ignore[arg-type]
+        page: Any = paginator.paginate_queryset(entries, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(HistoryEntrySerializer(page, many=True).data)
 
 

@@ -33,7 +33,7 @@ class EnterpriseFilterForm(forms.Form):
     size_class = forms.ChoiceField(
         label="规模", required=False, choices=EMPTY + list(SizeClass.choices) + [("unknown", "无法判定")]
     )
-    red_list = forms.ChoiceField(label="红名单", required=False, choices=EMPTY + [("1", "是"), ("0", "否")])
+    red_list = forms.ChoiceField(label="红名单", required=False, choices=[*EMPTY, ("1", "是"), ("0", "否")])
     tag = forms.CharField(label="标签", required=False, max_length=50)
     status = forms.ChoiceField(label="状态", required=False, choices=EMPTY + list(EnterpriseStatus.choices))
     ownership = forms.ChoiceField(label="经济类型", required=False, choices=EMPTY + list(Ownership.choices))
@@ -105,7 +105,10 @@ class EnterpriseEditForm(forms.Form):
         self.fields["tags"] = forms.CharField(
             label="标签", required=False, help_text="多个标签以分号分隔，如 高新技术企业;专精特新中小企业"
         )
-        self.fields["established_on"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        # A text box in the contract's YYYY-MM-DD: a native date picker shows the browser's locale format.
+        self.fields["established_on"].widget = forms.DateInput(
+            attrs={"placeholder": "YYYY-MM-DD，如 2019-04-01", "autocomplete": "off"}, format="%Y-%m-%d"
+        )
         self.fields["contact_phone"].help_text = "多个号码以分号分隔"
         for name in ("registered_capital", "revenue", "total_assets", "tax_paid", "rd_expense", "employees"):
             self.fields[name].help_text = "留空表示未知"

@@ -249,7 +249,9 @@ def enterprise_detail(*, user: Any, uscc: str, on_date: date | None = None) -> E
     return describe_enterprise(user=user, enterprise=enterprise, on_date=on_date)
 
 
-def describe_enterprise(*, user: Any, enterprise: Enterprise, on_date: date | None = None) -> EnterpriseDetail:
+def describe_enterprise(
+    *, user: Any, enterprise: Enterprise, on_date: date | None = None
+) -> EnterpriseDetail:
     on = on_date or timezone.localdate()
     return EnterpriseDetail(
         enterprise=enterprise,
@@ -275,7 +277,7 @@ def field_label(name: str) -> str:
     if name in _FIELD_LABELS_EXTRA:
         return _FIELD_LABELS_EXTRA[name]
     try:
-        return str(Enterprise._meta.get_field(name).verbose_name)
+        return str(getattr(Enterprise._meta.get_field(name), "verbose_name", name))
     except Exception:  # a field removed since the change was recorded
         return name
 

@@ -10,13 +10,21 @@ from huiqi.enterprises import selectors
 from huiqi.enterprises.enums import EnterpriseStatus, ImportStatus, Ownership, SizeClass
 from huiqi.enterprises.models import Enterprise, ImportBatch
 
-MONEY = {"max_digits": 20, "decimal_places": 2, "allow_null": True, "required": False, "coerce_to_string": True}
+MONEY: dict[str, Any] = {
+    "max_digits": 20,
+    "decimal_places": 2,
+    "allow_null": True,
+    "required": False,
+    "coerce_to_string": True,
+}
 
 
 class EnterpriseFilterSerializer(serializers.Serializer):
     """Query parameters of the registry list (the same filters as the page)."""
 
-    q = serializers.CharField(required=False, allow_blank=True, help_text="企业名称包含，或统一社会信用代码前缀")
+    q = serializers.CharField(
+        required=False, allow_blank=True, help_text="企业名称包含，或统一社会信用代码前缀"
+    )
     region_code = serializers.CharField(
         required=False, allow_blank=True, help_text="区划代码（GB/T 2260）；370100 取全市，370102 取历下区"
     )
@@ -29,7 +37,9 @@ class EnterpriseFilterSerializer(serializers.Serializer):
     tag = serializers.CharField(required=False, allow_blank=True, help_text="含此标签")
     status = serializers.ChoiceField(choices=EnterpriseStatus.choices, required=False, allow_blank=True)
     ownership = serializers.ChoiceField(choices=Ownership.choices, required=False, allow_blank=True)
-    order = serializers.ChoiceField(choices=list(selectors.ORDERINGS), required=False, default=selectors.DEFAULT_ORDER)
+    order = serializers.ChoiceField(
+        choices=list(selectors.ORDERINGS), required=False, default=selectors.DEFAULT_ORDER
+    )
 
 
 class EnterpriseOutputSerializer(serializers.ModelSerializer):
@@ -139,7 +149,7 @@ class HistoryEntrySerializer(serializers.Serializer):
     field_label = serializers.CharField()
     old_value = serializers.CharField(help_text="空字符串表示未知")
     new_value = serializers.CharField()
-    source = serializers.CharField(help_text="import | user | api | system")
+    source = serializers.CharField(help_text="import | user | api | system")  # type: ignore[assignment]
     source_label = serializers.CharField()
     file_name = serializers.CharField(help_text="导入的文件名（来源为文件导入时）")
     batch_id = serializers.IntegerField(allow_null=True)
@@ -158,9 +168,9 @@ class ImportErrorSerializer(serializers.Serializer):
 class ImportBatchSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     progress = serializers.SerializerMethodField()
-    errors = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()  # type: ignore[assignment]
     errors_csv_url = serializers.SerializerMethodField()
-    started_by = serializers.StringRelatedField()
+    started_by: "serializers.StringRelatedField[Any]" = serializers.StringRelatedField()
 
     class Meta:
         model = ImportBatch

@@ -55,8 +55,8 @@ from huiqi.enterprises.io.reader import (
     AcceptedRow,
     EnterpriseFileReader,
     EnterpriseFileRejectedError,
-    RejectedRow,
     RowError,
+    read_ahead,
     safe_file_name,
 )
 from huiqi.enterprises.io.writer import write_enterprises, write_error_report
@@ -287,28 +287,19 @@ def _run(
     *,
     write: bool,
 ) -> None:
-    chunk: list[AcceptedRow] = []
-    reported = 0
-    for item in reader:
-        result.total_rows += 1
-        if isinstance(item, RejectedRow):
+    for accepted, rejected in read_ahead(reader.chunks(chunk_size)):
+        result.total_rows += len(accepted) + len(rejected)
+        for row in rejected:
             result.rejected += 1
-            for error in item.errors:
+            for error in row.errors:
                 result.error_count += 1
                 if len(result.errors) < MAX_STORED_ERRORS:
                     result.errors.append(error)
                 if on_error is not None:
                     on_error(error)
-        else:
-            chunk.append(item)
-            if len(chunk) >= chunk_size:
-                importer.apply(chunk, write=write)
-                chunk = []
-        if result.total_rows - reported >= chunk_size:
-            reported = result.total_rows
-            _report_progress(result, batch, progress, reader.estimated_rows)
-    if chunk:
-        importer.apply(chunk, write=write)
+        if accepted:
+            importer.apply(accepted, write=write)
+        _report_progress(result, batch, progress, reader.estimated_rows)
 
 
 def _report_progress(

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -27,20 +28,21 @@ from huiqi.enterprises.forms import EnterpriseEditForm, EnterpriseFilterForm, En
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the list counts at most this many matches (core.pagination: no full COUNT(*))
 ERRORS_SHOWN = 500
-FILE_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FILE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
-def shows_application_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def shows_application_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Renders an ApplicationError from a selector or service as a page with its status and message."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except ApplicationError as error:
-            return render(
-                request, "enterprises/error.html", {"error": error}, status=error.status_code
-            )
+            return render(request, "enterprises/error.html", {"error": error}, status=error.status_code)
 
     return wrapper
 
@@ -91,7 +93,9 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     detail = selectors.enterprise_detail(user=request.user, uscc=uscc)
     history = selectors.enterprise_history(user=request.user, enterprise=detail.enterprise, limit=500)
-    return render(request, "enterprises/detail.html", {"detail": detail, "e": detail.enterprise, "history": history})
+    return render(
+        request, "enterprises/detail.html", {"detail": detail, "e": detail.enterprise, "history": history}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,14 +144,16 @@ def my_enterprises(request: HttpRequest) -> HttpResponse:
     enterprises = selectors.enterprises_visible_to(user=request.user)
     if request.user.role != "enterprise":  # type: ignore[union-attr]
         return redirect("enterprises:list")
-    details = [selectors.describe_enterprise(user=request.user, enterprise=e) for e in enterprises.order_by("name")]
+    details = [
+        selectors.describe_enterprise(user=request.user, enterprise=e) for e in enterprises.order_by("name")
+    ]
     return render(request, "enterprises/mine.html", {"details": details})
 
 
 @require_GET
 @login_required
 @shows_application_errors
-def enterprise_export(request: HttpRequest) -> HttpResponse:
+def enterprise_export(request: HttpRequest) -> HttpResponseBase:
     file_format = request.GET.get("format", "csv")
     if file_format not in FILE_TYPES:
         raise ValidationFailedError("导出格式只能是 csv 或 xlsx。", field="format")
@@ -166,7 +172,10 @@ def enterprise_export(request: HttpRequest) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     handle = _DeletingFile(output)
     return FileResponse(
-        handle, as_attachment=True, filename=f"enterprises-{stamp}.{file_format}", content_type=FILE_TYPES[file_format]
+        handle,
+        as_attachment=True,
+        filename=f"enterprises-{stamp}.{file_format}",
+        content_type=FILE_TYPES[file_format],
     )
 
 

@@ -59,21 +59,37 @@ def parse_uscc(text: str) -> str:
         raise CellError(error.message) from None
 
 
-def _cached_validator(validate: Callable[[str], str]) -> Callable[[str], str]:
-    """Region and industry codes repeat across millions of rows: remember each code's verdict.
+def _reference_rule(validate: Callable[[str], str]) -> Callable[[str], str]:
+    """A cell rule from a reference-data validator that raises ApplicationError."""
 
-    The cache is cleared when it grows past 50,000 entries so a file of garbage cannot exhaust memory.
-    """
-    verdicts: dict[str, tuple[bool, str]] = {}
+    def parse(text: str) -> str:
+        try:
+            return validate(text)
+        except ApplicationError as error:
+            raise CellError(error.message) from None
 
-    def cached(text: str) -> str:
+    return parse
+
+
+parse_region_code = _reference_rule(validate_region_code)
+parse_industry_code = _reference_rule(validate_industry_code)
+
+
+def memoized(parse: Callable[[str], Any], *, limit: int = 100_000) -> Callable[[str], Any]:
+    """The same rule, remembering its verdict per text: region and industry codes, dates, tags and the
+    like repeat across millions of rows, so most cells are then one dictionary look-up.
+
+    The memory is cleared when it holds `limit` texts, so a file of all-different values costs no more."""
+    verdicts: dict[str, tuple[bool, Any]] = {}
+
+    def cached(text: str) -> Any:
         verdict = verdicts.get(text)
         if verdict is None:
             try:
-                verdict = (True, validate(text))
-            except ApplicationError as error:
-                verdict = (False, error.message)
-            if len(verdicts) > 50_000:
+                verdict = (True, parse(text))
+            except CellError as error:
+                verdict = (False, error.reason)
+            if len(verdicts) >= limit:
                 verdicts.clear()
             verdicts[text] = verdict
         if verdict[0]:
@@ -81,10 +97,6 @@ def _cached_validator(validate: Callable[[str], str]) -> Callable[[str], str]:
         raise CellError(verdict[1])
 
     return cached
-
-
-parse_region_code = _cached_validator(validate_region_code)
-parse_industry_code = _cached_validator(validate_industry_code)
 
 NAME_MAX_LENGTH = 200
 
@@ -142,6 +154,15 @@ def _number_problem(text: str, *, integer: bool) -> str:
 
 def parse_money(text: str) -> str:
     """Yuan with at most two decimals, returned as "1234.50" (no exponent, no rounding)."""
+    if (  # already canonical, as exports and most systems write it: the fast path
+        text.isascii()
+        and 4 <= len(text) <= 21
+        and text[-3] == "."
+        and text[:-3].isdigit()
+        and text[-2:].isdigit()
+        and (text[0] != "0" or len(text) == 4)
+    ):
+        return text
     match = _MONEY.fullmatch(text)
     if match is None:
         raise CellError(_number_problem(text, integer=False))
@@ -188,12 +209,15 @@ def parse_red_list(text: str) -> bool:
 
 PHONE_MAX_LENGTH = 40
 _PHONE = re.compile(r"[0-9+\-()（） #转;；,，/、]+")
+_DIGIT = re.compile(r"[0-9]")
 
 
 def parse_phone(text: str) -> str:
+    if text.isascii() and text.isdigit() and len(text) <= PHONE_MAX_LENGTH:
+        return text
     if len(text) > PHONE_MAX_LENGTH:
         raise CellError(f"联系电话过长：最多 {PHONE_MAX_LENGTH} 个字符")
-    if _PHONE.fullmatch(text) is None or not any(c.isdigit() for c in text):
+    if _PHONE.fullmatch(text) is None or _DIGIT.search(text) is None:
         raise CellError("联系电话只能包含数字、空格和 + - ( ) # 转，多个号码用 ; , / 、 分隔")
     return text
 
@@ -269,6 +293,7 @@ class Column:
     empty: Any  # the canonical value of an empty cell (None = unknown)
     from_db: Callable[[Any], Any]
     to_python: Callable[[Any], Any]
+    repeats: bool = False  # few distinct values in a file: the reader memoizes the rule
 
     @property
     def title(self) -> str:
@@ -279,18 +304,18 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("uscc", "统一社会信用代码", True, parse_uscc, None, text_from_db, same),
     Column("name", "企业名称", True, parse_name, None, text_from_db, same),
-    Column("region_code", "区划代码", True, parse_region_code, None, text_from_db, same),
-    Column("industry_code", "行业代码", True, parse_industry_code, None, text_from_db, same),
-    Column("established_on", "成立日期", True, parse_date, None, date_from_db, date_to_python),
-    Column("ownership", "经济类型", False, parse_ownership, None, optional_from_db, same),
+    Column("region_code", "区划代码", True, parse_region_code, None, text_from_db, same, repeats=True),
+    Column("industry_code", "行业代码", True, parse_industry_code, None, text_from_db, same, repeats=True),
+    Column("established_on", "成立日期", True, parse_date, None, date_from_db, date_to_python, repeats=True),
+    Column("ownership", "经济类型", False, parse_ownership, None, optional_from_db, same, repeats=True),
     Column("registered_capital", "注册资本", False, parse_money, None, money_from_db, money_to_python),
-    Column("employees", "从业人员", False, parse_employees, None, int_from_db, same),
+    Column("employees", "从业人员", False, parse_employees, None, int_from_db, same, repeats=True),
     Column("revenue", "营业收入", False, parse_money, None, money_from_db, money_to_python),
     Column("total_assets", "资产总额", False, parse_money, None, money_from_db, money_to_python),
     Column("tax_paid", "纳税额", False, parse_money, None, money_from_db, money_to_python),
     Column("rd_expense", "研发费用", False, parse_money, None, money_from_db, money_to_python),
-    Column("tags", "标签", False, parse_tags, "", text_from_db, same),
-    Column("red_list", "红名单", False, parse_red_list, False, bool_from_db, same),
+    Column("tags", "标签", False, parse_tags, "", text_from_db, same, repeats=True),
+    Column("red_list", "红名单", False, parse_red_list, False, bool_from_db, same, repeats=True),
     Column("contact_phone", "联系电话", False, parse_phone, "", text_from_db, same),
 )
 COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in COLUMNS}

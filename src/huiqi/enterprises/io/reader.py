@@ -23,12 +23,14 @@ File-level decisions:
 
 import codecs
 import csv
+import threading
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from queue import Full, Queue
+from typing import IO, Any, TypeVar
 
 from huiqi.core.errors import ValidationFailedError
 from huiqi.enterprises.io.fields import (
@@ -39,8 +41,12 @@ from huiqi.enterprises.io.fields import (
     SIZE_CLASS_LABEL,
     CellError,
     Column,
+    memoized,
     python_to_text,
 )
+
+
+_T = TypeVar("_T")
 
 
 class EnterpriseFileRejectedError(ValidationFailedError):
@@ -150,7 +156,7 @@ class EnterpriseFileReader:
         self._handle: IO[str] | None = None
         self._workbook: Any = None
         self._rows: Iterator[tuple[int, list[str]]] | None = None
-        self._layout: list[tuple[int, Column]] = []
+        self._layout: list[tuple[int, str, Callable[[str], Any], Column]] = []
         self._width = 0
         self._uscc_index = 0
         self._numeric_uscc_rows: set[int] = set()
@@ -243,8 +249,12 @@ class EnterpriseFileReader:
         if unknown:
             self.warnings.append(f"忽略了无法识别的列：{'、'.join(unknown)}")
         positions.pop(SIZE_CLASS, None)  # derived: recomputed, never read
-        self._layout = sorted(((index, COLUMNS_BY_NAME[name]) for name, index in positions.items()))
-        self.columns = tuple(column.name for _, column in self._layout)
+        layout = sorted((index, COLUMNS_BY_NAME[name]) for name, index in positions.items())
+        self._layout = [
+            (index, column.name, memoized(column.parse) if column.repeats else column.parse, column)
+            for index, column in layout
+        ]
+        self.columns = tuple(column.name for _, column in layout)
         self._width = len(header)
         self._uscc_index = positions["uscc"]
 
@@ -276,6 +286,21 @@ class EnterpriseFileReader:
             if parsed is not None:
                 yield parsed
 
+    def chunks(self, size: int) -> Iterator[tuple[list[AcceptedRow], list[RejectedRow]]]:
+        """The rows in consecutive chunks of `size` rows (accepted and rejected, in file order)."""
+        accepted: list[AcceptedRow] = []
+        rejected: list[RejectedRow] = []
+        for item in self:
+            if isinstance(item, AcceptedRow):
+                accepted.append(item)
+            else:
+                rejected.append(item)
+            if len(accepted) + len(rejected) >= size:
+                yield accepted, rejected
+                accepted, rejected = [], []
+        if accepted or rejected:
+            yield accepted, rejected
+
     def parse_row(self, row_number: int, cells: list[str]) -> AcceptedRow | RejectedRow | None:
         """Canonical values of one row, or its errors; None for a blank row."""
         count = len(cells)
@@ -293,15 +318,15 @@ class EnterpriseFileReader:
                     f"该行有 {count} 个单元格，多于表头的 {self._width} 列（可能某个值中含有未加引号的逗号）",
                 )
             ]
-        for index, column in self._layout:
+        for index, name, parse, column in self._layout:
             text = cells[index].strip() if index < count else ""
             try:
                 if text:
-                    values[column.name] = column.parse(text)
+                    values[name] = parse(text)
                 elif column.required:
                     raise CellError(f"{column.label}为必填项，不能为空")
                 else:
-                    values[column.name] = column.empty
+                    values[name] = column.empty
             except CellError as error:
                 reason = error.reason
                 if index == uscc_index and row_number in self._numeric_uscc_rows:
@@ -334,3 +359,47 @@ def safe_file_name(name: str) -> str:
     """A file name fit for storage and history (`source_ref`): path parts removed, at most 255 chars."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "enterprises"
     return base[-255:]
+
+
+def read_ahead(items: Iterator[_T], *, depth: int = 2) -> Iterator[_T]:
+    """Yields the items of `items`, produced by a background thread up to `depth` items ahead.
+
+    Why: an import spends half its time waiting for the database (COPY, index maintenance, commit).
+    Parsing the next chunk meanwhile, in a thread, overlaps the two; the thread touches no database
+    connection (Django's connections are per thread), only the file. Exceptions reach the consumer.
+    """
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.05)
+                return True
+            except Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, done))
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            put((False, error))
+
+    thread = threading.Thread(target=work, name="enterprise-file-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = queue.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
