@@ -9,6 +9,12 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The production hasher is slow on purpose; tests set and check passwords many times."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_working_day_calendar():
     """The working-day calendar is cached per process (core.workdays): a test starts and ends with no
     snapshot, so rows a rolled-back test wrote never leak into the next one."""

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "huiqi.core",
     "huiqi.accounts",
     "huiqi.enterprises",
+    "huiqi.policies",
 ]
 
 MIDDLEWARE = [

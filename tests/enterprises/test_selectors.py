@@ -130,6 +130,13 @@ def test_search_matches_name_fragments_whatever_the_case(reader):
     assert list(selectors.search_enterprises(user=reader, q="  Alpha  ")) == [wanted]
 
 
+def test_search_for_short_digits_matches_names_as_well_as_codes(reader):
+    named = EnterpriseFactory(name="济南1234网络科技有限公司")
+    coded = EnterpriseFactory(uscc=uscc_for(77, prefix="91"))
+    assert set(selectors.search_enterprises(user=reader, q="1234")) == {named}
+    assert set(selectors.search_enterprises(user=reader, q="9137")) == {named, coded}  # both codes start so
+
+
 def test_search_matches_uscc_prefix_ignoring_case_and_spaces(reader):
     wanted = EnterpriseFactory(uscc=uscc_for(123456, prefix="N2"))
     EnterpriseFactory(uscc=uscc_for(123457, prefix="91"))

@@ -24,8 +24,10 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         object_list = self.object_list
-        if isinstance(object_list, QuerySet):  # count at most cap + 1 rows
-            found = object_list[: self.count_cap + 1].count()
+        if isinstance(object_list, QuerySet):
+            # At most cap + 1 rows, and without ORDER BY: an ordered count walks the ordering's index
+            # and fetches every row it visits (100,000 rows on SQLite: 450 ms ordered, 6 ms not).
+            found = object_list.order_by()[: self.count_cap + 1].count()
         else:
             found = len(object_list)
         self.is_capped = found > self.count_cap

@@ -19,8 +19,15 @@ Everyone else (dispatcher, handler, supervisor, policy staff, leader) sees 138**
 routes tickets and a handler works a ticket whose appeal carries its own contact; none of them needs
 the registry's number to do it.
 
-Who changes the registry: only the system administrator (pages, API, import). Registry data comes
-from the 市场监管 sync and corrections by the administrator; dispatchers and others read it.
+Who changes the registry from the pages and the API: the system administrator (`can_edit_registry`,
+`can_import_enterprises`). Registry data comes from the 市场监管 sync and the administrator's
+corrections; dispatchers and the others read it. (The service would also let an enterprise user
+correct its own contact phone; no page offers that yet.)
+
+Who exports (`can_export_enterprises`): the system administrator, leaders, supervisors and
+specialists. A bulk export takes the registry out of the platform, so the roles that only look up
+one enterprise at a time (agent, dispatcher, handler, policy staff) do not get it; the export service
+masks phones for everyone but the system administrator.
 """
 
 import re
@@ -162,6 +169,28 @@ def _tag_q(tag: str) -> Q:
     )
 
 
+def _prefix_q(field_name: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as a range rather than LIKE 'prefix%': SQLite's LIKE is
+    case-insensitive and so cannot use the field's index; a range can, on every engine. Codes (USCC,
+    region, industry) are upper-case ASCII, all below U+FFFF."""
+    return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": prefix + "\uffff"})
+
+
+def _text_q(text: str) -> Q:
+    """A name containing `text`, or a USCC starting with it.
+
+    Six or more letters and digits that begin like a code (a registration authority 1-9, A, N or Y,
+    then a digit: "913701", "91370102MA") are taken as the start of a code alone: enterprise names
+    do not look like that, and leaving the name out turns a scan of the registry into an index lookup.
+    """
+    compact = compact_code(text)
+    if _USCC_FRAGMENT.match(compact):
+        if len(compact) >= 6 and compact[0] in "123456789ANY" and compact[1].isdigit():
+            return _prefix_q("uscc", compact)
+        return Q(name__icontains=text) | _prefix_q("uscc", compact)
+    return Q(name__icontains=text)
+
+
 def search_enterprises(
     *,
     user: Any,
@@ -186,17 +215,13 @@ def search_enterprises(
     queryset = enterprises_visible_to(user=user)
     text = _SPACES.sub(" ", q or "").strip()
     if text:
-        compact = compact_code(text)
-        condition = Q(name__icontains=text)
-        if _USCC_FRAGMENT.match(compact):
-            condition |= Q(uscc__startswith=compact)
-        queryset = queryset.filter(condition)
+        queryset = queryset.filter(_text_q(text))
     if region_code:
-        queryset = queryset.filter(region_code__startswith=region_prefix(region_code))
+        queryset = queryset.filter(_prefix_q("region_code", region_prefix(region_code)))
     if industry_code:
-        queryset = queryset.filter(industry_code__startswith=industry_code.strip().upper())
+        queryset = queryset.filter(_prefix_q("industry_code", compact_code(industry_code)))
     elif industry_section:
-        queryset = queryset.filter(industry_code__startswith=industry_section.strip().upper()[:1])
+        queryset = queryset.filter(_prefix_q("industry_code", compact_code(industry_section)[:1]))
     if size_class == "unknown":
         queryset = queryset.filter(size_class__isnull=True)
     elif size_class:

@@ -13,12 +13,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
+from huiqi.accounts.enums import Role
 from huiqi.core.errors import ApplicationError, PermissionDeniedError, ValidationFailedError
 from huiqi.core.pagination import CappedPaginator
 from huiqi.enterprises import selectors, services
@@ -56,7 +57,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 @login_required
 @shows_application_errors
 def enterprise_list(request: HttpRequest) -> HttpResponse:
-    if request.user.role == "enterprise":  # type: ignore[union-attr]
+    if request.user.role == Role.ENTERPRISE:  # type: ignore[union-attr]
         return redirect("enterprises:mine")
     form = EnterpriseFilterForm(request.GET or None)
     queryset = selectors.search_enterprises(user=request.user, **form.search_kwargs())
@@ -141,9 +142,9 @@ def _add_service_errors(form: Any, error: ValidationFailedError) -> None:
 @login_required
 @shows_application_errors
 def my_enterprises(request: HttpRequest) -> HttpResponse:
-    enterprises = selectors.enterprises_visible_to(user=request.user)
-    if request.user.role != "enterprise":  # type: ignore[union-attr]
+    if request.user.role != Role.ENTERPRISE:  # type: ignore[union-attr]
         return redirect("enterprises:list")
+    enterprises = selectors.enterprises_visible_to(user=request.user)
     details = [
         selectors.describe_enterprise(user=request.user, enterprise=e) for e in enterprises.order_by("name")
     ]

@@ -209,7 +209,7 @@ def _text(data: Mapping[str, Any], key: str, prefix: str, faults: list[Fault], *
             faults.append(Fault(join_path(prefix, key), f"缺少 {key}"))
         return ""
     if not isinstance(value, str) or not value.strip():
-        hint = "（代码请加引号）" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        hint = '（代码请加引号，如 "370100"）' if isinstance(value, int | float) and not isinstance(value, bool) else ""
         faults.append(Fault(join_path(prefix, key), f"须为非空文本，而不是 {value!r}{hint}"))
         return ""
     return value.strip()
@@ -401,6 +401,10 @@ class _Flow(dict):  # type: ignore[type-arg]
     """A mapping written in flow style: `{field: revenue, op: ge, value: 10000000}`."""
 
 
+class _Quoted(str):
+    """Text written in double quotes (formulas, as in the contract's example)."""
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -419,6 +423,9 @@ def _represent_flow(dumper: _Dumper, value: _Flow) -> yaml.MappingNode:
 
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_Flow, _represent_flow)
+_Dumper.add_representer(
+    _Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+)
 
 
 def _flow_leaves(node: Any) -> Any:
@@ -426,7 +433,10 @@ def _flow_leaves(node: Any) -> Any:
     if isinstance(node, Mapping):
         if "field" in node:
             return _Flow({key: _flow_leaves(value) for key, value in node.items()})
-        return {key: _flow_leaves(value) for key, value in node.items()}
+        return {
+            key: _Quoted(value) if key == "formula" and isinstance(value, str) else _flow_leaves(value)
+            for key, value in node.items()
+        }
     if isinstance(node, list | tuple):
         return [_flow_leaves(item) for item in node]
     if isinstance(node, Decimal):

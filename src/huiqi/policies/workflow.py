@@ -48,6 +48,7 @@ class VersionStatus(models.TextChoices):
 
 
 class Step(models.TextChoices):
+    CREATE = "create", "新建草稿"  # history only: a version is born a draft (not a transition)
     SUBMIT = "submit", "提交审核"
     RETURN_TO_EDITOR = "return_to_editor", "退回修改"
     PUBLISH = "publish", "审核发布"

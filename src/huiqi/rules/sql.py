@@ -84,7 +84,8 @@ def _case(ifs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None)
 
 
 def _is_null(value: exp.Expr) -> exp.Expr:
-    return exp.Is(this=value, expression=exp.Null())
+    # Parenthesised: ``NOT x IS NULL`` would read as ``NOT (x IS NULL)``.
+    return exp.Is(this=_paren(value), expression=exp.Null())
 
 
 class _Compiler:
@@ -330,7 +331,7 @@ def _status_amount(
     """Status and amount from the eligibility and the amount before the cap (NULL: needs_info)."""
     ifs: list[tuple[exp.Expr, exp.Expr]] = [
         (_is_null(eligible), exp.Literal.string("needs_info")),
-        (exp.Not(this=eligible.copy()), exp.Literal.string("ineligible")),
+        (exp.Not(this=_paren(eligible.copy())), exp.Literal.string("ineligible")),
     ]
     if reward is None or raw is None:
         return _case(ifs, exp.Literal.string("eligible")), exp.cast(exp.Null(), "DECIMAL(20, 2)")

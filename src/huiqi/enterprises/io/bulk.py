@@ -18,6 +18,7 @@ there: exact for anything below 10^13 yuan. PostgreSQL keeps numeric(20,2) exact
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -43,6 +44,7 @@ _CHANGE_COLUMNS: tuple[str, ...] = (
     "changed_at",
 )
 _SQLITE_IN_BATCH = 900
+_COMPARED = itemgetter(*COMPARED_FIELDS)
 
 
 def _qn(name: str) -> str:
@@ -84,7 +86,9 @@ def fetch_existing(usccs: Sequence[str]) -> dict[str, tuple[int, tuple[Any, ...]
     found: dict[str, tuple[int, tuple[Any, ...]]] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"{select} WHERE uscc = ANY(%s)", [list(usccs)])
+            # One text parameter rather than an array of 10,000: psycopg quotes one string faster.
+            # USCCs never contain a comma (GB 32100-2015 alphabet).
+            cursor.execute(f"{select} WHERE uscc = ANY(string_to_array(%s, ','))", [",".join(usccs)])
             rows: Iterable[Sequence[Any]] = cursor.fetchall()
         elif connection.vendor == "sqlite":
             cursor.execute(f"{select} WHERE uscc IN (SELECT value FROM json_each(%s))", [json.dumps(list(usccs))])
@@ -110,7 +114,8 @@ def insert_enterprises(profiles: list[dict[str, Any]], *, now: datetime) -> list
     if not profiles:
         return []
     stamp = db_datetime(now)
-    rows = [(*(profile[name] for name in COMPARED_FIELDS), "active", stamp, stamp) for profile in profiles]
+    tail = ("active", stamp, stamp)
+    rows = [_COMPARED(profile) + tail for profile in profiles]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

@@ -45,7 +45,6 @@ from huiqi.enterprises.io.fields import (
     python_to_text,
 )
 
-
 _T = TypeVar("_T")
 
 

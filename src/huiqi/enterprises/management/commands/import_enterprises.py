@@ -75,7 +75,7 @@ class Command(BaseCommand):
                     self.stderr.write(error.describe())
 
             return to_stderr
-        handle: TextIO = stack.enter_context(Path(errors_path).open("w", encoding="utf-8", newline=""))
+        handle: TextIO = stack.enter_context(open(errors_path, "w", encoding="utf-8", newline=""))  # noqa: SIM115
         if errors_path.lower().endswith(".csv"):
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(("行号", "列", "值", "原因"))
