@@ -32,7 +32,7 @@ def run_measured(step: str, args: list[str], env: dict[str, str]) -> dict[str, o
     """Runs one `huiqi` step and measures it with wait4 (CPU seconds and peak RSS of that process)."""
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    with open(os.devnull, "w") as devnull:  # noqa: PTH123
+    with open(os.devnull, "w") as devnull:
         process = subprocess.Popen(
             [str(HUIQI), *args], env=env, stdout=subprocess.PIPE, stderr=devnull, text=True
         )
@@ -95,7 +95,9 @@ def bench_database(label: str, url: str, data: Path, work: Path, count: int, rou
     results.append(run_measured(f"{label}: export CSV", ["export_enterprises", "--output", str(export)], env))
     if round_trip:
         back = run_measured(
-            f"{label}: import the export, all unchanged", ["import_enterprises", str(export), "--no-progress"], env
+            f"{label}: import the export, all unchanged",
+            ["import_enterprises", str(export), "--no-progress"],
+            env,
         )
         check(back, unchanged=count)
         results.append(back)
@@ -126,7 +128,9 @@ def main() -> None:
         sqlite = work / "bench.sqlite3"
         for path in work.glob("bench.sqlite3*"):
             path.unlink()
-        results += bench_database("SQLite", f"sqlite:///{sqlite}", data, work, options.count, options.round_trip)
+        results += bench_database(
+            "SQLite", f"sqlite:///{sqlite}", data, work, options.count, options.round_trip
+        )
     if options.postgres:
         server, url = postgres_url(options.postgres)
         recreate_postgres_database(server)

@@ -30,8 +30,10 @@ def test_the_contract_example_is_published_at_once_as_a_bulk_load(make_item, wri
     assert report.rejected == []
     version = PolicyItemVersion.objects.select_related("item", "document").get()
     assert (version.item.code, version.number, version.status) == ("JN-2021-CXQY-01", 1, "published")
-    assert version.published_at is not None and version.reviewed_by is None
-    assert version.effective_from == date(2021, 1, 1) and version.effective_to == date(2023, 12, 31)
+    assert version.published_at is not None
+    assert version.reviewed_by is None
+    assert version.effective_from == date(2021, 1, 1)
+    assert version.effective_to == date(2023, 12, 31)
     assert version.auto_entitlement is True
     document = version.document
     assert (document.title, document.level, document.region_code, document.issuing_department) == (
@@ -43,7 +45,8 @@ def test_the_contract_example_is_published_at_once_as_a_bulk_load(make_item, wri
     assert version.reward["cap"] == 300000
     assert yaml.safe_load(version.source_yaml)["code"] == "JN-2021-CXQY-01"
     event = AuditEvent.objects.get(action="policy_item.bulk_publish")
-    assert event.actor_id is None and event.object_id == str(version.pk)
+    assert event.actor_id is None
+    assert event.object_id == str(version.pk)
 
 
 def test_a_list_file_keeps_its_valid_items_and_rejects_the_others_with_their_index(make_item, write_yaml):
@@ -130,7 +133,10 @@ def test_an_invalid_item_is_refused_with_the_path_of_its_fault(change, expected_
     assert list(PolicyItem.objects.values_list("code", flat=True)) == ["FIRST-1"]
 
 
-@pytest.mark.parametrize("missing", ["code", "title", "policy", "level", "region_code", "department", "effective_from", "eligibility"])
+@pytest.mark.parametrize(
+    "missing",
+    ["code", "title", "policy", "level", "region_code", "department", "effective_from", "eligibility"],
+)
 def test_a_required_key_that_is_missing_is_named(missing, make_item, write_yaml):
     path = write_yaml("one.yaml", make_item(**{missing: None}))
     report = import_policy_items(paths=[path])
@@ -164,7 +170,10 @@ def test_python_objects_in_yaml_are_refused_by_the_safe_loader(write_yaml, monke
 def test_an_item_whose_example_fails_is_rejected_saying_which_and_expected_against_got(make_item, write_yaml):
     item = make_item()
     item["examples"].append(
-        {"profile": {"region_code": "370102", "age_years": 3, "revenue": 60000000}, "expect": {"status": "eligible", "amount": 500000}}
+        {
+            "profile": {"region_code": "370102", "age_years": 3, "revenue": 60000000},
+            "expect": {"status": "eligible", "amount": 500000},
+        }
     )
     path = write_yaml("jn.yaml", item)
 
@@ -172,7 +181,9 @@ def test_an_item_whose_example_fails_is_rejected_saying_which_and_expected_again
 
     [fault] = report.rejected[0].faults
     assert fault.path == f"{path}.examples[1]"
-    assert "示例 2" in fault.message and "500000.00" in fault.message and "300000.00" in fault.message
+    assert "示例 2" in fault.message
+    assert "500000.00" in fault.message
+    assert "300000.00" in fault.message
     assert not PolicyItem.objects.exists()
 
 
@@ -180,9 +191,15 @@ def test_example_profiles_treat_absent_facts_as_unknown_and_absent_tags_as_none(
     item = make_item(
         examples=[
             # no revenue and no tags: the any-group is unknown, so the item needs information
-            {"profile": {"region_code": "370102", "age_years": 3}, "expect": {"status": "needs_info", "amount": None}},
+            {
+                "profile": {"region_code": "370102", "age_years": 3},
+                "expect": {"status": "needs_info", "amount": None},
+            },
             # derived facts are not computed from others: rd_ratio is absent, hence unknown
-            {"profile": {"region_code": "370102", "age_years": 1, "tags": ["高新技术企业"]}, "expect": {"status": "needs_info"}},
+            {
+                "profile": {"region_code": "370102", "age_years": 1, "tags": ["高新技术企业"]},
+                "expect": {"status": "needs_info"},
+            },
         ]
     )
     path = write_yaml("jn.yaml", item)
@@ -223,21 +240,32 @@ def test_a_key_written_twice_is_refused_with_its_line(write_yaml):
     path = write_yaml("dup.yaml", "code: A-1\ntitle: x\ncode: A-2\n")
     report = import_policy_items(paths=[path])
     [fault] = report.rejected[0].faults
-    assert fault.path == f"{path}:3:1" and "code" in fault.message
+    assert fault.path == f"{path}:3:1"
+    assert "code" in fault.message
 
 
 def test_a_yaml_syntax_error_is_reported_with_line_and_column(write_yaml):
     path = write_yaml("broken.yaml", "code: A-1\neligibility: {all: [\n")
     report = import_policy_items(paths=[path])
     [fault] = report.rejected[0].faults
-    assert fault.path.startswith(f"{path}:") and "YAML" in fault.message
+    assert fault.path.startswith(f"{path}:")
+    assert "YAML" in fault.message
+
+
+def test_yaml_aliases_are_refused(write_yaml):
+    path = write_yaml("laughs.yaml", "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n")
+    report = import_policy_items(paths=[path])
+    [fault] = report.rejected[0].faults
+    assert fault.path == f"{path}:2:8"
+    assert "别名" in fault.message
 
 
 @pytest.mark.parametrize("text", ["", "42\n", "[]\n", "- just text\n"])
 def test_files_without_item_mappings_are_rejected(text, write_yaml):
     path = write_yaml("empty.yaml", text)
     report = import_policy_items(paths=[path])
-    assert report.has_rejections and not PolicyItem.objects.exists()
+    assert report.has_rejections
+    assert not PolicyItem.objects.exists()
 
 
 def test_a_missing_path_is_rejected(tmp_path):

@@ -41,15 +41,24 @@ CASES = {
     "unknown_revenue_no_tag": ({}, "needs_info", None),
     "other_region": ({"region_code": "440300", "revenue": Decimal("20000000.00")}, "ineligible", None),
     "too_old": ({"established_on": date(2017, 1, 1), "revenue": Decimal("20000000.00")}, "ineligible", None),
-    "exactly_five_years": ({"established_on": date(2018, 6, 30), "revenue": Decimal("10000000.00")}, "eligible", Decimal("100000.00")),
-    "five_years_and_a_day": ({"established_on": date(2018, 6, 29), "revenue": Decimal("10000000.00")}, "ineligible", None),
+    "exactly_five_years": (
+        {"established_on": date(2018, 6, 30), "revenue": Decimal("10000000.00")},
+        "eligible",
+        Decimal("100000.00"),
+    ),
+    "five_years_and_a_day": (
+        {"established_on": date(2018, 6, 29), "revenue": Decimal("10000000.00")},
+        "ineligible",
+        None,
+    ),
 }
 
 
 @pytest.fixture
 def enterprises():
     return {
-        name: EnterpriseFactory(**{**BASE, **facts}, name=f"企业{name}") for name, (facts, _s, _a) in CASES.items()
+        name: EnterpriseFactory(**{**BASE, **facts}, name=f"企业{name}")
+        for name, (facts, _s, _a) in CASES.items()
     }
 
 
@@ -60,14 +69,17 @@ def contract_item(make_item, write_yaml):
 
 
 def _results(frame: pl.DataFrame) -> dict[tuple[str, str], tuple[str, Decimal | None]]:
-    return {(u, c): (s, a) for u, c, s, a in frame.select("uscc", "item_code", "status", "amount").iter_rows()}
+    return {
+        (u, c): (s, a) for u, c, s, a in frame.select("uscc", "item_code", "status", "amount").iter_rows()
+    }
 
 
 def test_match_all_gives_the_hand_computed_results(enterprises, contract_item):
     frame = match_all(as_of=AS_OF)
     assert frame.columns == ["uscc", "item_code", "status", "amount"]
     expected = {
-        (enterprises[name].uscc, "JN-2021-CXQY-01"): (status, amount) for name, (_f, status, amount) in CASES.items()
+        (enterprises[name].uscc, "JN-2021-CXQY-01"): (status, amount)
+        for name, (_f, status, amount) in CASES.items()
     }
     assert _results(frame) == expected
 
@@ -87,7 +99,9 @@ def test_single_enterprise_evaluation_agrees_with_the_bulk_one_and_explains(ente
     assert any("上年营业收入" in reason for reason in small.result.trace.reasons)
     [unknown] = match_enterprise(enterprise=enterprises["unknown_revenue_no_tag"], as_of=AS_OF)
     assert "revenue" in unknown.result.trace.missing
-    assert any(reason.startswith("缺少") and "上年营业收入" in reason for reason in unknown.result.trace.reasons)
+    assert any(
+        reason.startswith("缺少") and "上年营业收入" in reason for reason in unknown.result.trace.reasons
+    )
 
 
 def test_an_item_outside_its_effective_dates_yields_no_result_at_all(enterprises, contract_item):
@@ -101,7 +115,9 @@ def test_an_item_outside_its_effective_dates_yields_no_result_at_all(enterprises
 def test_a_new_version_supersedes_the_previous_one_from_its_effective_date(make_item, write_yaml):
     enterprise = EnterpriseFactory(**{**BASE, "revenue": Decimal("20000000.00")})
     services.import_policy_items(paths=[write_yaml("v1.yaml", make_item())])
-    v2 = make_item(effective_from=date(2023, 7, 1), effective_to=date(2023, 8, 31), reward={"fixed": 1000}, examples=None)
+    v2 = make_item(
+        effective_from=date(2023, 7, 1), effective_to=date(2023, 8, 31), reward={"fixed": 1000}, examples=None
+    )
     services.import_policy_items(paths=[write_yaml("v2.yaml", v2)])
 
     def amount_on(day: date) -> Decimal | None:
@@ -120,7 +136,9 @@ def test_retired_and_unpublished_versions_are_never_in_force(make_item, write_ya
     services.import_policy_items(paths=[write_yaml("v2.yaml", make_item(title="草稿"))], as_draft=True)
     [version] = effective_versions(as_of=AS_OF)
     assert version.number == 1
-    services.retire_item_version(actor=UserFactory(role="policy_reviewer"), version=version, reason="停止执行")
+    services.retire_item_version(
+        actor=UserFactory(role="policy_reviewer"), version=version, reason="停止执行"
+    )
     assert effective_versions(as_of=AS_OF) == []
 
 
@@ -130,7 +148,8 @@ def test_item_and_uscc_limit_the_evaluation(enterprises, contract_item, make_ite
     assert set(match_all(as_of=AS_OF, item_code="OTHER-01")["item_code"]) == {"OTHER-01"}
     one = enterprises["tier_two"].uscc
     frame = match_all(as_of=AS_OF, uscc=one.lower())
-    assert set(frame["uscc"]) == {one} and frame.height == 2
+    assert set(frame["uscc"]) == {one}
+    assert frame.height == 2
     with pytest.raises(PolicyItemNotFoundError):
         match_all(as_of=AS_OF, item_code="NOPE")
     with pytest.raises(NotFoundError):
@@ -156,12 +175,16 @@ def test_registry_frame_has_the_profile_with_derived_facts(enterprises):
 def test_record_match_results_stores_eligible_and_needs_info_rows(enterprises, contract_item):
     run = services.record_match_results(as_of=AS_OF)
     expected = {
-        enterprises[name].pk: (status, amount) for name, (_f, status, amount) in CASES.items() if status != "ineligible"
+        enterprises[name].pk: (status, amount)
+        for name, (_f, status, amount) in CASES.items()
+        if status != "ineligible"
     }
     stored = {row.enterprise_id: (row.status, row.amount) for row in MatchResult.objects.all()}
-    assert stored == expected and run.stored_count == len(expected)
+    assert stored == expected
+    assert run.stored_count == len(expected)
     assert {row.item_version_id for row in MatchResult.objects.all()} == set(
         PolicyItemVersion.objects.values_list("pk", flat=True)
     )
     again = services.record_match_results(as_of=date(2024, 1, 1))  # item no longer in force
-    assert again.stored_count == 0 and not MatchResult.objects.exists()
+    assert again.stored_count == 0
+    assert not MatchResult.objects.exists()

@@ -53,7 +53,9 @@ def test_editor_submits_and_reviewer_publishes_with_history_and_audit(draft, edi
     assert published.status == VersionStatus.PUBLISHED
     assert published.reviewed_by == reviewer
     assert published.published_at is not None
-    steps = list(VersionTransition.objects.filter(version=draft).values_list("step", "from_status", "to_status"))
+    steps = list(
+        VersionTransition.objects.filter(version=draft).values_list("step", "from_status", "to_status")
+    )
     assert steps == [
         ("create", "", "draft"),
         ("submit", "draft", "in_review"),
@@ -139,14 +141,20 @@ def test_publishing_runs_the_examples_and_refuses_when_one_fails(draft, reviewer
         document=in_review.document,
         eligibility=in_review.eligibility,
         reward=in_review.reward,
-        examples=[{"profile": {"region_code": "370102", "age_years": 3, "revenue": 20000000}, "expect": {"status": "eligible", "amount": 250000}}],
+        examples=[
+            {
+                "profile": {"region_code": "370102", "age_years": 3, "revenue": 20000000},
+                "expect": {"status": "eligible", "amount": 250000},
+            }
+        ],
         effective_from=in_review.effective_from,
         status=VersionStatus.IN_REVIEW,
     )
     with pytest.raises(PolicyExampleFailedError) as caught:
         services.publish_item_version(actor=reviewer, version=wrong)
     assert "examples[0]" in caught.value.message
-    assert "250000.00" in caught.value.message and "200000.00" in caught.value.message
+    assert "250000.00" in caught.value.message
+    assert "200000.00" in caught.value.message
     assert PolicyItemVersion.objects.get(pk=wrong.pk).status == VersionStatus.IN_REVIEW
 
 
@@ -163,7 +171,11 @@ def test_content_of_a_version_that_left_the_draft_status_never_changes(status, d
     version.eligibility = {"field": "revenue", "op": "ge", "value": 1}
     with pytest.raises(PolicyVersionImmutableError):
         version.save()
-    assert PolicyItemVersion.objects.get(pk=draft.pk).eligibility != {"field": "revenue", "op": "ge", "value": 1}
+    assert PolicyItemVersion.objects.get(pk=draft.pk).eligibility != {
+        "field": "revenue",
+        "op": "ge",
+        "value": 1,
+    }
 
 
 def test_allowed_steps_lists_the_buttons_of_a_role():

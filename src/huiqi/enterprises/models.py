@@ -18,7 +18,9 @@ class Enterprise(models.Model):
     industry_code = models.CharField("行业代码", max_length=5)
     established_on = models.DateField("成立日期")
     ownership = models.CharField("经济类型", max_length=12, choices=Ownership.choices, null=True, blank=True)
-    registered_capital = models.DecimalField("注册资本(元)", max_digits=20, decimal_places=2, null=True, blank=True)
+    registered_capital = models.DecimalField(
+        "注册资本(元)", max_digits=20, decimal_places=2, null=True, blank=True
+    )
     employees = models.IntegerField("从业人员", null=True, blank=True)
     revenue = models.DecimalField("营业收入(元)", max_digits=20, decimal_places=2, null=True, blank=True)
     total_assets = models.DecimalField("资产总额(元)", max_digits=20, decimal_places=2, null=True, blank=True)
@@ -27,7 +29,9 @@ class Enterprise(models.Model):
     tags = models.TextField("标签", blank=True, default="")
     red_list = models.BooleanField("红名单", default=False)
     contact_phone = models.CharField("联系电话", max_length=40, blank=True, default="")
-    status = models.CharField("状态", max_length=14, choices=EnterpriseStatus.choices, default=EnterpriseStatus.ACTIVE)
+    status = models.CharField(
+        "状态", max_length=14, choices=EnterpriseStatus.choices, default=EnterpriseStatus.ACTIVE
+    )
     size_class = models.CharField("企业规模", max_length=6, choices=SizeClass.choices, null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -42,12 +46,16 @@ class Enterprise(models.Model):
         # too); phones are looked up whole (recognising callers); red_list is selective only for true.
         indexes = [
             models.Index(fields=["name"], name="enterprise_name_idx"),
-            models.Index(fields=["region_code"], name="enterprise_region_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["region_code"], name="enterprise_region_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(
                 fields=["industry_code"], name="enterprise_industry_idx", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(fields=["contact_phone"], name="enterprise_phone_idx"),
-            models.Index(fields=["red_list"], name="enterprise_red_list_idx", condition=models.Q(red_list=True)),
+            models.Index(
+                fields=["red_list"], name="enterprise_red_list_idx", condition=models.Q(red_list=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,7 +71,9 @@ class ImportBatch(models.Model):
 
     file_name = models.CharField("文件名", max_length=255)
     file = models.FileField("文件", upload_to="imports/%Y/%m/", blank=True)
-    status = models.CharField("状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    status = models.CharField(
+        "状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
     is_dry_run = models.BooleanField("仅校验", default=False)
     is_atomic = models.BooleanField("全部成功才导入", default=False)
     total_rows = models.PositiveIntegerField("总行数", default=0)
@@ -85,12 +95,17 @@ class ImportBatch(models.Model):
         verbose_name_plural = "导入批次"
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"导入批次 {self.pk}：{self.file_name}"
+
 
 class ProfileChange(models.Model):
     """History of an enterprise's profile: one row per changed field (field "*" marks creation)."""
 
     # Not indexed alone: the (enterprise, -changed_at) index below serves look-ups by enterprise.
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="changes", db_index=False)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     field = models.CharField("字段", max_length=40)
     old_value = models.TextField("原值", null=True, blank=True)
     new_value = models.TextField("新值", null=True, blank=True)
@@ -107,3 +122,6 @@ class ProfileChange(models.Model):
         verbose_name_plural = "画像变更"
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["enterprise", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.field}: {self.old_value} -> {self.new_value}"

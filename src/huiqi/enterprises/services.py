@@ -31,11 +31,11 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from huiqi.accounts.enums import Role
-from huiqi.accounts.permissions import has_role, require_role
+from huiqi.accounts.permissions import require_role
 from huiqi.core.audit import record_event
 from huiqi.core.errors import PermissionDeniedError, ValidationFailedError
 from huiqi.core.masking import mask_phone
+from huiqi.enterprises import selectors
 from huiqi.enterprises.enums import ChangeSource, EnterpriseStatus, ImportStatus
 from huiqi.enterprises.io import bulk
 from huiqi.enterprises.io.fields import (
@@ -80,12 +80,6 @@ __all__ = [
 # (about 1 MB of JSON) and says how many there were. The command line reports all of them.
 MAX_STORED_ERRORS = 10_000
 DEFAULT_CHUNK_SIZE = 10_000
-IMPORT_ROLES = (Role.SYSTEM_ADMIN,)
-# Roles that may see contact phones unmasked in exports (ARCHITECTURE.md: masked unless needed).
-UNMASKED_EXPORT_ROLES = (Role.SYSTEM_ADMIN,)
-# What an enterprise user may correct in its own profile: registry facts come from the
-# authorities (市场监管, 税务, 统计), not from the enterprise itself.
-ENTERPRISE_EDITABLE_FIELDS = frozenset({"contact_phone"})
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -144,9 +138,10 @@ def _actor_id(actor: Any) -> int | None:
 
 
 def _check_can_import(actor: Any) -> None:
-    """actor None is the command line: an operator on the server, allowed."""
+    """Who may import is decided in selectors (the system administrator). actor None is the command
+    line: an operator on the server, allowed."""
     if actor is not None:
-        require_role(actor, *IMPORT_ROLES)
+        require_role(actor, *sorted(selectors.IMPORT_ROLES))
 
 
 class _RowsRejectedError(Exception):
@@ -156,7 +151,9 @@ class _RowsRejectedError(Exception):
 class _ChunkImporter:
     """Compares a chunk of accepted rows with the registry and writes the differences."""
 
-    def __init__(self, *, columns: tuple[str, ...], result: ImportResult, batch: ImportBatch | None, actor: Any):
+    def __init__(
+        self, *, columns: tuple[str, ...], result: ImportResult, batch: ImportBatch | None, actor: Any
+    ):
         self.result = result
         self.source_ref = result.file_name
         self.batch_id = batch.pk if batch is not None else None
@@ -209,9 +206,8 @@ class _ChunkImporter:
             ids = bulk.insert_enterprises(creates, now=now)
             bulk.update_enterprises(self.update_fields, updates, now=now)
             tail = (ChangeSource.IMPORT.value, self.source_ref, self.batch_id, self.actor_id, stamp)
-            history = [(pk, "*", None, None, *tail) for pk in ids]
-            history.extend((*change, *tail) for change in changes)
-            bulk.insert_changes(history)
+            bulk.insert_creations(ids, tail)
+            bulk.insert_changes([(*change, *tail) for change in changes])
 
 
 def import_enterprises(
@@ -244,7 +240,7 @@ def import_enterprises(
     if batch is not None:
         _update_batch(batch, status=ImportStatus.RUNNING, failure_message="", finished_at=None)
     try:
-        with EnterpriseFileReader(path, file_name=result.file_name) as reader:
+        with EnterpriseFileReader(path, file_name=result.file_name) as reader, bulk.tuned_for_bulk():
             result.warnings = list(reader.warnings)
             if batch is not None:
                 _update_batch(batch, total_rows=reader.estimated_rows)
@@ -449,12 +445,12 @@ def export_enterprises(
 
     CSV is UTF-8 (with a BOM only if asked: Excel wants one, other programs do not); XLSX uses
     openpyxl's write-only mode. Contact phones are masked when asked, and always for an actor whose
-    role does not need them (ARCHITECTURE.md, personal data); enterprise users may not export.
+    role does not need them (selectors.can_see_full_phone; ARCHITECTURE.md, personal data). Who may
+    export is selectors.EXPORT_ROLES; actor None is the command line (an operator), allowed.
     """
     if actor is not None:
-        if not getattr(actor, "is_authenticated", False) or actor.role == Role.ENTERPRISE:
-            raise PermissionDeniedError("企业用户不能导出企业库。")
-        if not has_role(actor, *UNMASKED_EXPORT_ROLES):
+        require_role(actor, *sorted(selectors.EXPORT_ROLES))
+        if not selectors.can_see_full_phone(actor):
             mask_personal_data = True
     file_format = file_format.lower().lstrip(".")
     rows = _export_rows(queryset, mask_personal_data=mask_personal_data)
@@ -469,7 +465,9 @@ def export_enterprises(
     return count
 
 
-def _export_rows(queryset: QuerySet[Enterprise] | None, *, mask_personal_data: bool) -> Iterator[tuple[Any, ...]]:
+def _export_rows(
+    queryset: QuerySet[Enterprise] | None, *, mask_personal_data: bool
+) -> Iterator[tuple[Any, ...]]:
     sql = f"SELECT {bulk._canonical_select()} FROM {connection.ops.quote_name(bulk.ENTERPRISE_TABLE)}"
     params: tuple[Any, ...] = ()
     if queryset is not None:
@@ -498,7 +496,9 @@ def _validate_fields(data: dict[str, Any], *, creating: bool) -> tuple[dict[str,
     errors: dict[str, list[str]] = {}
     for name, raw in data.items():
         if name == SIZE_CLASS:
-            errors[name] = ["企业规模由系统按国统字〔2017〕213号根据行业、从业人员、营业收入和资产总额计算，不能直接填写"]
+            errors[name] = [
+                "企业规模由系统按国统字〔2017〕213号根据行业、从业人员、营业收入和资产总额计算，不能直接填写"
+            ]
             continue
         if name == "uscc" and not creating:
             errors[name] = ["统一社会信用代码是企业的标识，不能修改"]
@@ -528,8 +528,12 @@ def _validate_fields(data: dict[str, Any], *, creating: bool) -> tuple[dict[str,
 
 def _raise_if_errors(errors: dict[str, list[str]]) -> None:
     if errors:
-        detail = "；".join(f"{COLUMNS_BY_NAME[n].label if n in COLUMNS_BY_NAME else n}：{r[0]}" for n, r in errors.items())
-        raise ValidationFailedError(f"企业信息有误：{detail}", field=next(iter(errors)), extra={"errors": errors})
+        detail = "；".join(
+            f"{COLUMNS_BY_NAME[n].label if n in COLUMNS_BY_NAME else n}：{r[0]}" for n, r in errors.items()
+        )
+        raise ValidationFailedError(
+            f"企业信息有误：{detail}", field=next(iter(errors)), extra={"errors": errors}
+        )
 
 
 def _canonical_profile(enterprise: Enterprise) -> dict[str, Any]:
@@ -539,16 +543,11 @@ def _canonical_profile(enterprise: Enterprise) -> dict[str, Any]:
     return profile
 
 
-def _check_can_edit(actor: Any, enterprise: Enterprise, fields: set[str]) -> None:
-    if actor is None or has_role(actor, Role.SYSTEM_ADMIN):
-        return
-    if has_role(actor, Role.ENTERPRISE) and enterprise.memberships.filter(user=actor).exists():
-        refused = sorted(fields - ENTERPRISE_EDITABLE_FIELDS)
-        if not refused:
-            return
-        names = "、".join(COLUMNS_BY_NAME[n].label if n in COLUMNS_BY_NAME else n for n in refused)
-        raise PermissionDeniedError(f"企业用户只能修改联系电话；{names}由主管部门维护。")
-    raise PermissionDeniedError("只有系统管理员或本企业的企业用户可以修改企业信息。")
+def _check_can_edit(actor: Any) -> None:
+    """Registry data comes from the authorities' sync and the administrator's corrections
+    (selectors.REGISTRY_EDITOR_ROLES); actor None is the system or the command line."""
+    if actor is not None:
+        require_role(actor, *sorted(selectors.REGISTRY_EDITOR_ROLES))
 
 
 def update_enterprise_profile(
@@ -558,7 +557,7 @@ def update_enterprise_profile(
     tags), validated by the import's rules. Each changed field gets a ProfileChange row; size_class is
     recomputed; one audit event "enterprise.update" with the changed fields before and after.
     Raises ValidationFailedError with extra={"errors": {field: [reason]}}."""
-    _check_can_edit(actor, enterprise, set(changes))
+    _check_can_edit(actor)
     values, errors = _validate_fields(dict(changes), creating=False)
     _raise_if_errors(errors)
     with transaction.atomic():
@@ -602,8 +601,7 @@ def update_enterprise_profile(
 def create_enterprise(*, actor: Any, data: dict[str, Any], source: str = ChangeSource.USER) -> Enterprise:
     """Registers one enterprise (the contract's fields; the required ones must be given), validated by
     the import's rules, with its creation history row and an audit event "enterprise.create"."""
-    if actor is not None:
-        require_role(actor, Role.SYSTEM_ADMIN)
+    _check_can_edit(actor)
     values, errors = _validate_fields(dict(data), creating=True)
     if "uscc" in values and Enterprise.objects.filter(uscc=values["uscc"]).exists():
         errors.setdefault("uscc", []).append(f"统一社会信用代码 {values['uscc']} 已登记")
@@ -629,7 +627,9 @@ def create_enterprise(*, actor: Any, data: dict[str, Any], source: str = ChangeS
             actor=actor,
             action="enterprise.create",
             obj=enterprise,
-            after={**{name: to_text(profile[name]) for name in FIELD_NAMES}, SIZE_CLASS: enterprise.size_class},
+            after={
+                **{name: to_text(profile[name]) for name in FIELD_NAMES},
+                SIZE_CLASS: enterprise.size_class,
+            },
         )
     return enterprise
-

@@ -66,7 +66,9 @@ def run_examples(rules: ItemRules, examples: Sequence[Mapping[str, Any]]) -> lis
             result = evaluate(rules, profile)
         except ProfileValueError as error:
             failures.append(
-                ExampleFailure(index, str(expect.get("status")), None, False, "error", None, f"示例数据有误：{error}")
+                ExampleFailure(
+                    index, str(expect.get("status")), None, False, "error", None, f"示例数据有误：{error}"
+                )
             )
             continue
         checks_amount = "amount" in expect

@@ -27,6 +27,7 @@ present (null means "no amount"); a `profile` may name only fields of the regist
 
 from __future__ import annotations
 
+import contextlib
 import re
 import textwrap
 from collections.abc import Mapping
@@ -45,7 +46,16 @@ from huiqi.rules.schema import ItemRules, parse_item_rules
 
 LEVELS = ("national", "province", "city", "district")
 STATUSES = ("eligible", "ineligible", "needs_info")
-REQUIRED_KEYS = ("code", "title", "policy", "level", "region_code", "department", "effective_from", "eligibility")
+REQUIRED_KEYS = (
+    "code",
+    "title",
+    "policy",
+    "level",
+    "region_code",
+    "department",
+    "effective_from",
+    "eligibility",
+)
 OPTIONAL_KEYS = (
     "effective_to",
     "auto_entitlement",
@@ -121,13 +131,23 @@ def join_path(prefix: str, path: str) -> str:
 
 # ------------------------------------------------------------------------------------ reading
 class _SafeLoader(yaml.SafeLoader):
-    """SafeLoader (as yaml.safe_load) that refuses duplicate keys."""
+    """SafeLoader (as yaml.safe_load) that refuses duplicate keys and aliases.
+
+    Aliases (`*name`) are not needed by the format, and nested ones let a few lines expand into an
+    exponentially large tree ("billion laughs"), so they are refused outright.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "不允许使用 YAML 别名（*引用）", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         try:
             duplicate = key in seen
         except TypeError:
@@ -188,6 +208,7 @@ def read_items(path: Path, *, display: str | None = None) -> list[RawItem]:
         loader.dispose()
     if data is None:
         raise ItemFileError([Fault(name, "文件中没有条目")])
+    assert node is not None
     if isinstance(data, Mapping):
         return [RawItem(name, data, _node_text(text, node))]
     if isinstance(data, list):
@@ -209,13 +230,19 @@ def _text(data: Mapping[str, Any], key: str, prefix: str, faults: list[Fault], *
             faults.append(Fault(join_path(prefix, key), f"缺少 {key}"))
         return ""
     if not isinstance(value, str) or not value.strip():
-        hint = '（代码请加引号，如 "370100"）' if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        hint = (
+            '（代码请加引号，如 "370100"）'
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else ""
+        )
         faults.append(Fault(join_path(prefix, key), f"须为非空文本，而不是 {value!r}{hint}"))
         return ""
     return value.strip()
 
 
-def _date(data: Mapping[str, Any], key: str, prefix: str, faults: list[Fault], *, required: bool) -> date | None:
+def _date(
+    data: Mapping[str, Any], key: str, prefix: str, faults: list[Fault], *, required: bool
+) -> date | None:
     value = data.get(key)
     if value is None:
         if required:
@@ -251,9 +278,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _example(
-    raw: Any, prefix: str, faults: list[Fault], registry: FieldRegistry
-) -> dict[str, Any] | None:
+def _example(raw: Any, prefix: str, faults: list[Fault], registry: FieldRegistry) -> dict[str, Any] | None:
     if not isinstance(raw, Mapping):
         faults.append(Fault(prefix, "示例须为映射：{profile: {...}, expect: {status, amount}}"))
         return None
@@ -271,7 +296,9 @@ def _example(
         spec = registry.get(name) if isinstance(name, str) else None
         if spec is None:
             faults.append(
-                Fault(f"{prefix}.profile.{name}", f"未知字段“{name}”，可用字段：{'、'.join(registry.names())}")
+                Fault(
+                    f"{prefix}.profile.{name}", f"未知字段“{name}”，可用字段：{'、'.join(registry.names())}"
+                )
             )
             continue
         try:
@@ -280,14 +307,20 @@ def _example(
             faults.append(Fault(f"{prefix}.profile.{name}", f"值 {value!r} 不能用作{spec.label}：{error}"))
     expect = raw.get("expect")
     if not isinstance(expect, Mapping):
-        faults.append(Fault(f"{prefix}.expect", "缺少 expect：{status: eligible|ineligible|needs_info, amount}"))
+        faults.append(
+            Fault(f"{prefix}.expect", "缺少 expect：{status: eligible|ineligible|needs_info, amount}")
+        )
         return None
     extra = [str(key) for key in expect if key not in ("status", "amount")]
     if extra:
-        faults.append(Fault(f"{prefix}.expect", f"expect 中未知的键：{'、'.join(extra)}（只能有 status 和 amount）"))
+        faults.append(
+            Fault(f"{prefix}.expect", f"expect 中未知的键：{'、'.join(extra)}（只能有 status 和 amount）")
+        )
     if expect.get("status") not in STATUSES:
         faults.append(
-            Fault(f"{prefix}.expect.status", f"须为 {'、'.join(STATUSES)} 之一，而不是 {expect.get('status')!r}")
+            Fault(
+                f"{prefix}.expect.status", f"须为 {'、'.join(STATUSES)} 之一，而不是 {expect.get('status')!r}"
+            )
         )
     amount = expect.get("amount")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
@@ -309,7 +342,12 @@ def parse_item(raw: RawItem, *, registry: FieldRegistry = DEFAULT_REGISTRY) -> I
     faults: list[Fault] = []
     unknown = [str(key) for key in data if key not in KNOWN_KEYS]
     for key in unknown:
-        faults.append(Fault(join_path(prefix, key), f"未知的键“{key}”，可用的键：{'、'.join(REQUIRED_KEYS + OPTIONAL_KEYS)}"))
+        faults.append(
+            Fault(
+                join_path(prefix, key),
+                f"未知的键“{key}”，可用的键：{'、'.join(REQUIRED_KEYS + OPTIONAL_KEYS)}",
+            )
+        )
     code = _text(data, "code", prefix, faults, required=True)
     if code and not CODE_PATTERN.match(code):
         faults.append(
@@ -325,26 +363,39 @@ def parse_item(raw: RawItem, *, registry: FieldRegistry = DEFAULT_REGISTRY) -> I
         faults.append(Fault(join_path(prefix, "level"), f"须为 {'、'.join(LEVELS)} 之一，而不是 {level!r}"))
     region_code = _text(data, "region_code", prefix, faults, required=True)
     if region_code and not REGION_PATTERN.match(region_code):
-        faults.append(Fault(join_path(prefix, "region_code"), f"须为 6 位数字的区划代码（GB/T 2260），而不是 {region_code!r}"))
+        faults.append(
+            Fault(
+                join_path(prefix, "region_code"),
+                f"须为 6 位数字的区划代码（GB/T 2260），而不是 {region_code!r}",
+            )
+        )
     document_number = _text(data, "document_number", prefix, faults, required=False)
     effective_from = _date(data, "effective_from", prefix, faults, required=True)
     effective_to = _date(data, "effective_to", prefix, faults, required=False)
     if effective_from and effective_to and effective_to < effective_from:
-        faults.append(Fault(join_path(prefix, "effective_to"), f"失效日期 {effective_to} 早于生效日期 {effective_from}"))
+        faults.append(
+            Fault(join_path(prefix, "effective_to"), f"失效日期 {effective_to} 早于生效日期 {effective_from}")
+        )
     opens_on = _date(data, "application_opens_on", prefix, faults, required=False)
     closes_on = _date(data, "application_closes_on", prefix, faults, required=False)
     if opens_on and closes_on and closes_on < opens_on:
-        faults.append(Fault(join_path(prefix, "application_closes_on"), f"申报截止 {closes_on} 早于申报开始 {opens_on}"))
+        faults.append(
+            Fault(join_path(prefix, "application_closes_on"), f"申报截止 {closes_on} 早于申报开始 {opens_on}")
+        )
     auto_entitlement = data.get("auto_entitlement", False)
     if auto_entitlement is None:
         auto_entitlement = False
     if not isinstance(auto_entitlement, bool):
-        faults.append(Fault(join_path(prefix, "auto_entitlement"), f"须为 true 或 false，而不是 {auto_entitlement!r}"))
+        faults.append(
+            Fault(join_path(prefix, "auto_entitlement"), f"须为 true 或 false，而不是 {auto_entitlement!r}")
+        )
     budget = data.get("budget_amount")
     budget_amount: Decimal | None = None
     if budget is not None:
         if isinstance(budget, bool) or not isinstance(budget, int | float) or budget < 0:
-            faults.append(Fault(join_path(prefix, "budget_amount"), f"须为不小于 0 的金额（元），而不是 {budget!r}"))
+            faults.append(
+                Fault(join_path(prefix, "budget_amount"), f"须为不小于 0 的金额（元），而不是 {budget!r}")
+            )
         else:
             budget_amount = Decimal(repr(budget)) if isinstance(budget, float) else Decimal(budget)
             if budget_amount != budget_amount.quantize(Decimal("0.01")) or budget_amount >= Decimal(10) ** 14:
@@ -366,7 +417,8 @@ def parse_item(raw: RawItem, *, registry: FieldRegistry = DEFAULT_REGISTRY) -> I
                     examples.append(example)
     if faults:
         raise ItemFileError(faults)
-    assert rules is not None and effective_from is not None
+    assert rules is not None
+    assert effective_from is not None
     return ItemData(
         code=code,
         title=title,
@@ -397,7 +449,7 @@ def stored_rules(eligibility: Any, reward: Any, *, registry: FieldRegistry = DEF
 
 
 # ------------------------------------------------------------------------------------ writing
-class _Flow(dict):  # type: ignore[type-arg]
+class _Flow(dict[str, Any]):
     """A mapping written in flow style: `{field: revenue, op: ge, value: 10000000}`."""
 
 
@@ -450,10 +502,8 @@ def _typed_profile(profile: Mapping[str, Any], registry: FieldRegistry) -> dict[
     for name, value in profile.items():
         spec = registry.get(name)
         if spec is not None and spec.type is FieldType.DATE and isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = date.fromisoformat(value)
-            except ValueError:
-                pass
         result[name] = value
     return result
 

@@ -8,11 +8,14 @@ Two paths over the same rules engine, which must agree (tests/policies/test_matc
 * `match_enterprise`: one enterprise against every item in force, with the explanation trace of
   :mod:`huiqi.rules.evaluate` (what it meets, what it lacks: "研发费用占比需 ≥ 4%，当前 2.1%").
 
-Reading the registry: `registry_frame` reads only the columns the items need, with keyset pagination
-(`id > last ORDER BY id LIMIT n`), so memory for Python objects stays bounded by one chunk and the
-same code runs on SQLite and PostgreSQL; the frame itself holds typed, columnar data (1.5 million rows
-of the contract's columns take a few hundred MB). The enterprises app has no bulk-read selector yet,
-so its model is looked up through the app registry (no import of its models module).
+Reading the registry: `registry_frame` reads only the columns the items need, with a raw cursor and
+keyset pagination (`id > last ORDER BY id LIMIT n`), so memory for Python objects stays bounded by
+one chunk and the same code runs on SQLite and PostgreSQL; on PostgreSQL the whole registry comes
+through `COPY ... TO STDOUT` instead, parsed by Polars without a Python object per value. Money and dates are read as text and cast
+by Polars (exact, and about three times faster than the ORM's per-value converters); the frame holds
+typed, columnar data (100,000 enterprises with every column take about 22 MB). The enterprises app
+has no bulk-read selector yet, so its table is found through the app registry (no import of its
+models module); the read belongs in enterprises.selectors once that app offers one.
 
 Which enterprises: every enterprise in the registry, whatever its status (DATA-CONTRACT.md section 3:
 "for every enterprise in the registry"). Derived facts: `size_class` as stored on the enterprise
@@ -22,6 +25,7 @@ evaluation date, by :mod:`huiqi.rules.derived` (single) or its Polars twin (bulk
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from django.apps import apps
+from django.db import connection
 
 from huiqi.core.errors import NotFoundError
 from huiqi.policies.item_file import stored_rules
@@ -93,6 +98,90 @@ def _columns_for(fields: Iterable[str] | None) -> list[str]:
     return [name for name in PROFILE_COLUMNS if name in wanted]
 
 
+def _select_expression(name: str, column: str) -> str:
+    """The SQL that reads one column as text or integers, which Polars then casts exactly.
+
+    Money is read as text: SQLite stores Django's decimals as REAL, and printf('%.2f') gives back the
+    two-decimal value Django wrote; PostgreSQL's numeric text is exact. Dates are ISO text on both.
+    """
+    dtype = PROFILE_COLUMNS[name]
+    if dtype == MONEY:
+        if connection.vendor == "sqlite":
+            return f"CASE WHEN {column} IS NULL THEN NULL ELSE printf('%.2f', {column}) END"
+        return f"CAST({column} AS TEXT)"
+    if dtype == pl.Date():
+        return f"CAST({column} AS TEXT)"
+    if dtype == pl.Boolean():
+        return f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN 1 ELSE 0 END"
+    return column
+
+
+def _read_registry(columns: list[str], *, uscc: str | None, chunk_size: int) -> pl.DataFrame:
+    """`enterprise_id` and `columns` of every enterprise (or one), chunk by chunk (keyset pagination)."""
+    model = _enterprise_model()
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = quote(model._meta.pk.column)
+    selects = [pk] + [_select_expression(name, quote(model._meta.get_field(name).column)) for name in columns]
+    raw_schema: dict[str, pl.DataType] = {"enterprise_id": pl.Int64()}
+    for name in columns:
+        dtype = PROFILE_COLUMNS[name]
+        raw_schema[name] = pl.Int64() if dtype in (pl.Int64(), pl.Boolean()) else pl.String()
+    where = f"{pk} > %s"
+    params: list[Any] = []
+    if uscc is not None:
+        where += f" AND {quote(model._meta.get_field('uscc').column)} = %s"
+        params.append(uscc)
+    if connection.vendor == "postgresql" and uscc is None:
+        frame = _copy_registry(f"SELECT {', '.join(selects)} FROM {table} ORDER BY {pk}", raw_schema)
+        return _typed(frame, columns)
+    sql = f"SELECT {', '.join(selects)} FROM {table} WHERE {where} ORDER BY {pk} LIMIT %s"
+    frames = []
+    last_id = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sql, [last_id, *params, chunk_size])
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            frames.append(pl.DataFrame(rows, schema=raw_schema, orient="row"))
+            last_id = rows[-1][0]
+            if len(rows) < chunk_size:
+                break
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=raw_schema)
+    return _typed(frame, columns)
+
+
+def _copy_registry(select: str, raw_schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """PostgreSQL: the whole query through COPY ... TO STDOUT as CSV, parsed by Polars.
+
+    No Python object per value: about ten times faster than fetching rows (the registry of a
+    province is read in seconds). NULL is an unquoted empty field, which Polars reads as null.
+    """
+    buffer = io.BytesIO()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy,
+    ):
+        for block in copy:
+            buffer.write(block)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=raw_schema)
+    buffer.seek(0)
+    return pl.read_csv(buffer, has_header=False, new_columns=list(raw_schema), schema=raw_schema)
+
+
+def _typed(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    casts = []
+    for name in columns:
+        dtype = PROFILE_COLUMNS[name]
+        if dtype == pl.Date():
+            casts.append(pl.col(name).str.to_date("%Y-%m-%d"))
+        elif dtype in (MONEY, pl.Boolean()):
+            casts.append(pl.col(name).cast(dtype))
+    return frame.with_columns(casts) if casts else frame
+
+
 def registry_frame(
     *,
     as_of: date,
@@ -109,41 +198,62 @@ def registry_frame(
     """
     names = list(fields) if fields is not None else [*PROFILE_COLUMNS, *DERIVED_INPUTS]
     columns = _columns_for(names)
-    schema = {"enterprise_id": pl.Int64(), **{name: PROFILE_COLUMNS[name] for name in columns}}
-    queryset = _enterprise_model().objects.order_by("id")
-    if uscc is not None:
-        queryset = queryset.filter(uscc=uscc)
-    frames = []
-    last_id = 0
-    while True:
-        rows = list(queryset.filter(id__gt=last_id).values_list("id", *columns)[:chunk_size])
-        if not rows:
-            break
-        frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
-        last_id = rows[-1][0]
-        if len(rows) < chunk_size:
-            break
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    frame = _read_registry(columns, uscc=uscc, chunk_size=chunk_size)
     if "tags" in frame.columns:
         frame = frame.with_columns(
             pl.col("tags").fill_null("").str.split(";").list.eval(pl.element().filter(pl.element() != ""))
         )
-    wanted_derived = [name for name in DERIVED_INPUTS if name in names]
-    if with_derived and wanted_derived:
-        prepared = polars_eval.prepare_frame(frame.lazy(), as_of=as_of)
-        fixed = [
-            (pl.col(polars_eval.fixed_column(name)).cast(pl.Decimal(38, 0)) * pl.lit(Decimal("1e-12")))
-            .cast(DERIVED_DTYPE)
-            .alias(name)
-            for name in wanted_derived
-        ]
-        frame = pl.concat([frame, prepared.select(fixed).collect()], how="horizontal")
+    wanted_derived = [name for name in DERIVED_INPUTS if name in names] if with_derived else []
+    if "age_years" in wanted_derived:
+        frame = _with_age_years(frame, as_of=as_of)
+    if "rd_ratio" in wanted_derived:
+        prepared = polars_eval.prepare_frame(frame.select("rd_expense", "revenue").lazy(), as_of=as_of)
+        frame = pl.concat([frame, prepared.select(_from_fixed("rd_ratio")).collect()], how="horizontal")
     return frame
+
+
+def _from_fixed(name: str) -> pl.Expr:
+    """The engine's fixed-point column of `name` (integers scaled by 10^12) as Decimal(38, 12)."""
+    fixed = pl.col(polars_eval.fixed_column(name)).cast(pl.Decimal(38, 0))
+    return (fixed * pl.lit(Decimal("1e-12"))).cast(DERIVED_DTYPE).alias(name)
+
+
+def _with_age_years(frame: pl.DataFrame, *, as_of: date) -> pl.DataFrame:
+    """Add `age_years` by the engine's own Polars arithmetic, computed once per distinct founding date.
+
+    The calendar arithmetic builds dates row by row and dominates the cost of an evaluation (about
+    1.8 s per 100,000 rows on this machine); a registry has a few thousand distinct founding dates
+    whatever its size, so computing them once and joining is exact and an order of magnitude faster.
+    """
+    dates = frame.select(pl.col("established_on").unique().drop_nulls())
+    ages = polars_eval.prepare_frame(dates.lazy(), as_of=as_of).select(
+        "established_on", _from_fixed("age_years")
+    )
+    return frame.join(ages.collect(), on="established_on", how="left", maintain_order="left")
+
+
+_RULES_CACHE: dict[tuple[int, Any], ItemRules] = {}
+_RULES_CACHE_SIZE = 5000
+
+
+def rules_of(version: PolicyItemVersion) -> ItemRules:
+    """The engine's rules of a version. A published version never changes, so its parsed rules are
+    kept, keyed by id, publication time, item and number (a recycled id after a rolled-back test
+    transaction would need all of them equal to be mistaken for another version)."""
+    if version.status != "published" or version.published_at is None:
+        return stored_rules(version.eligibility, version.reward)
+    key = (version.pk, (version.published_at, version.item_id, version.number, version.effective_from))
+    rules = _RULES_CACHE.get(key)
+    if rules is None:
+        if len(_RULES_CACHE) >= _RULES_CACHE_SIZE:
+            _RULES_CACHE.clear()
+        rules = _RULES_CACHE[key] = stored_rules(version.eligibility, version.reward)
+    return rules
 
 
 def compiled_rules(versions: Sequence[PolicyItemVersion]) -> dict[str, ItemRules]:
     """Each version's rules by item code (a published version always validates)."""
-    return {version.item.code: stored_rules(version.eligibility, version.reward) for version in versions}
+    return {version.item.code: rules_of(version) for version in versions}
 
 
 def _normalized_uscc(uscc: str) -> str:
@@ -167,7 +277,9 @@ def evaluate_versions(
     needed: set[str] = set()
     for rules in items.values():
         needed.update(rules.fields())
-    frame = registry_frame(as_of=as_of, fields=needed, uscc=uscc, with_derived=False)
+    # Derived facts are computed here (age_years once per founding date, see _with_age_years); the
+    # evaluator then reads them as given columns, exactly.
+    frame = registry_frame(as_of=as_of, fields=needed, uscc=uscc)
     result = polars_eval.evaluate_items(
         frame, items, id_column=id_column, registry=DEFAULT_REGISTRY, as_of=as_of, statuses=statuses
     )
@@ -229,7 +341,9 @@ class ItemMatch:
 def enterprise_profile(enterprise: Enterprise, *, as_of: date) -> Profile:
     """The facts the rules read about one enterprise, with its derived facts as of `as_of`."""
     facts: dict[str, Any] = {name: getattr(enterprise, name, None) for name in PROFILE_COLUMNS}
-    facts["age_years"] = derived.age_years(enterprise.established_on, as_of) if enterprise.established_on else None
+    facts["age_years"] = (
+        derived.age_years(enterprise.established_on, as_of) if enterprise.established_on else None
+    )
     facts["rd_ratio"] = derived.rd_ratio(enterprise.rd_expense, enterprise.revenue)
     return Profile(facts)
 
@@ -244,7 +358,10 @@ def match_enterprise(*, enterprise: Enterprise, as_of: date, explain: bool = Tru
     """
     profile = enterprise_profile(enterprise, as_of=as_of)
     matches = [
-        ItemMatch(version, evaluate(stored_rules(version.eligibility, version.reward), profile, explain_result=explain))
+        ItemMatch(
+            version,
+            evaluate(stored_rules(version.eligibility, version.reward), profile, explain_result=explain),
+        )
         for version in effective_versions(as_of=as_of)
     ]
     return sorted(

@@ -121,15 +121,6 @@ class PolicyItemVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.item.code} v{self.number}"
 
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> PolicyItemVersion:
-        instance = super().from_db(db, field_names, values)
-        instance._loaded = {  # type: ignore[attr-defined]
-            "status": instance.__dict__.get("status"),
-            **{name: instance.__dict__.get(name) for name in CONTENT_FIELDS},
-        }
-        return instance
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A version's content is fixed once it leaves the draft status (workflow.py): the invariant
         # lives in the row, so it is kept here and not only in the services.
@@ -143,6 +134,15 @@ class PolicyItemVersion(models.Model):
                 )
         super().save(*args, **kwargs)
         self._loaded = {"status": self.status, **{name: self.__dict__.get(name) for name in CONTENT_FIELDS}}
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> PolicyItemVersion:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = {
+            "status": instance.__dict__.get("status"),
+            **{name: instance.__dict__.get(name) for name in CONTENT_FIELDS},
+        }
+        return instance
 
 
 class VersionTransition(models.Model):
@@ -163,6 +163,9 @@ class VersionTransition(models.Model):
         verbose_name_plural = "版本流转"
         ordering = ["occurred_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.step} {self.from_status}->{self.to_status}"
+
 
 class MatchResult(models.Model):
     """The latest result of an enterprise against an item, written by the all-against-all job.
@@ -174,7 +177,9 @@ class MatchResult(models.Model):
 
     enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey(PolicyItem, on_delete=models.CASCADE, related_name="match_results")
-    item_version = models.ForeignKey(PolicyItemVersion, on_delete=models.CASCADE, related_name="match_results")
+    item_version = models.ForeignKey(
+        PolicyItemVersion, on_delete=models.CASCADE, related_name="match_results"
+    )
     status = models.CharField("结果", max_length=10, choices=MatchStatus.choices)
     amount = models.DecimalField("金额(元)", max_digits=16, decimal_places=2, null=True, blank=True)
     as_of = models.DateField("评估日期")
@@ -184,6 +189,11 @@ class MatchResult(models.Model):
         verbose_name = "匹配结果"
         verbose_name_plural = "匹配结果"
         constraints = [
-            models.UniqueConstraint(fields=["enterprise", "item"], name="policies_match_enterprise_item_unique"),
+            models.UniqueConstraint(
+                fields=["enterprise", "item"], name="policies_match_enterprise_item_unique"
+            ),
         ]
         indexes = [models.Index(fields=["item", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}/{self.item_id}: {self.status}"

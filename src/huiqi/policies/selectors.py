@@ -64,4 +64,3 @@ def versions_awaiting_review() -> QuerySet[PolicyItemVersion]:
         .select_related("item", "document", "created_by")
         .order_by("created_at", "id")
     )
-

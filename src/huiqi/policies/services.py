@@ -32,6 +32,11 @@ from huiqi.accounts.permissions import require_role
 from huiqi.core.audit import record_event
 from huiqi.core.errors import PermissionDeniedError, ValidationFailedError
 from huiqi.policies import matching
+from huiqi.policies.errors import (
+    PolicyExampleFailedError,
+    PolicyRulesInvalidError,
+    PolicyTransitionNotAllowedError,
+)
 from huiqi.policies.examples import run_examples
 from huiqi.policies.item_file import (
     Fault,
@@ -45,8 +50,13 @@ from huiqi.policies.item_file import (
     read_items,
     stored_rules,
 )
-from huiqi.policies.models import MatchResult, PolicyDocument, PolicyItem, PolicyItemVersion, VersionTransition
-from huiqi.policies.errors import PolicyExampleFailedError, PolicyRulesInvalidError, PolicyTransitionNotAllowedError
+from huiqi.policies.models import (
+    MatchResult,
+    PolicyDocument,
+    PolicyItem,
+    PolicyItemVersion,
+    VersionTransition,
+)
 from huiqi.policies.selectors import effective_versions, latest_published_versions
 from huiqi.policies.workflow import Step, Transition, VersionStatus, transition_for
 from huiqi.rules.errors import RuleValidationError
@@ -187,7 +197,9 @@ def import_policy_items(*, paths: Sequence[Path], actor: Any = None, as_draft: b
     for path in paths:
         files = policy_files(Path(path))
         if not files:
-            report.rejected.append(RejectedItem(str(path), "", (Fault(str(path), "文件夹中没有 .yaml / .yml 文件"),)))
+            report.rejected.append(
+                RejectedItem(str(path), "", (Fault(str(path), "文件夹中没有 .yaml / .yml 文件"),))
+            )
         for file in files:
             report.files.append(str(file))
             try:
@@ -208,13 +220,17 @@ def _import_one(raw: Any, *, actor: Any, as_draft: bool, seen: dict[str, str], r
         report.rejected.append(RejectedItem(raw.location, str(code or ""), tuple(error.faults)))
         return
     if data.code in seen:
-        fault = Fault(join_path(raw.location, "code"), f"编码 {data.code} 在本次导入中已出现（{seen[data.code]}）")
+        fault = Fault(
+            join_path(raw.location, "code"), f"编码 {data.code} 在本次导入中已出现（{seen[data.code]}）"
+        )
         report.rejected.append(RejectedItem(raw.location, data.code, (fault,)))
         return
     seen[data.code] = raw.location
     failures = run_examples(data.rules, data.examples)
     if failures:
-        faults = tuple(Fault(join_path(raw.location, failure.path), failure.describe()) for failure in failures)
+        faults = tuple(
+            Fault(join_path(raw.location, failure.path), failure.describe()) for failure in failures
+        )
         report.rejected.append(RejectedItem(raw.location, data.code, faults))
         return
     with transaction.atomic():
@@ -242,7 +258,10 @@ def version_faults(version: PolicyItemVersion) -> list[dict[str, str]]:
         rules = stored_rules(version.eligibility, version.reward)
     except RuleValidationError as error:
         return [{"path": item.path, "message": item.message} for item in error.errors]
-    return [{"path": failure.path, "message": failure.describe()} for failure in run_examples(rules, version.examples)]
+    return [
+        {"path": failure.path, "message": failure.describe()}
+        for failure in run_examples(rules, version.examples)
+    ]
 
 
 def _check_actor(actor: Any, transition: Transition) -> None:
@@ -275,7 +294,9 @@ def _take_step(*, actor: Any, version: PolicyItemVersion, step: Step, note: str 
                     if all(fault["path"].startswith("examples[") for fault in faults)
                     else PolicyRulesInvalidError
                 )
-                raise error_class(f"{locked} 未通过校验，不能“{transition.step.label}”：{lines}", extra={"errors": faults})
+                raise error_class(
+                    f"{locked} 未通过校验，不能“{transition.step.label}”：{lines}", extra={"errors": faults}
+                )
         before = locked.status
         now = timezone.now()
         locked.status = transition.target
@@ -381,7 +402,9 @@ def export_policy_items(*, directory: Path) -> ExportReport:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for version in latest_published_versions():
-        text = dump_item(version_as_mapping(version), header=f"{version.item.code} 第 {version.number} 版（已发布）")
+        text = dump_item(
+            version_as_mapping(version), header=f"{version.item.code} 第 {version.number} 版（已发布）"
+        )
         target = directory / f"{version.item.code}.yaml"
         target.write_text(text, encoding="utf-8")
         written.append(target)

@@ -98,6 +98,7 @@ def memoized(parse: Callable[[str], Any], *, limit: int = 100_000) -> Callable[[
 
     return cached
 
+
 NAME_MAX_LENGTH = 200
 
 
@@ -176,7 +177,7 @@ def parse_money(text: str) -> str:
     return f"{int(whole)}.{fraction:0<2}"
 
 
-_INTEGER = re.compile(r"(\d{1,10})(?:\.0*)?")
+_INTEGER = re.compile(r"(\d+)(?:\.0*)?")
 INTEGER_MAX = 2_147_483_647
 
 
@@ -186,10 +187,10 @@ def parse_employees(text: str) -> int:
         if re.fullmatch(r"\d+\.\d+", text):
             raise CellError("从业人员应为整数")
         raise CellError(_number_problem(text, integer=True))
-    value = int(match.group(1))
-    if value > INTEGER_MAX:
+    digits = match.group(1).lstrip("0") or "0"
+    if len(digits) > 10 or int(digits) > INTEGER_MAX:
         raise CellError(f"数值过大：最大 {INTEGER_MAX}")
-    return value
+    return int(digits)
 
 
 def parse_tags(text: str) -> str:

@@ -118,7 +118,9 @@ def _detect_format(path: Path) -> str:
     if head.startswith(_ZIP_MAGIC):
         return "xlsx"
     if head.startswith(_XLS_MAGIC):
-        raise EnterpriseFileRejectedError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV（UTF-8）后再导入")
+        raise EnterpriseFileRejectedError(
+            "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV（UTF-8）后再导入"
+        )
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
         decoder.decode(head, final=len(head) < _SNIFF_BYTES)
@@ -194,7 +196,9 @@ class EnterpriseFileReader:
         try:
             self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-            raise EnterpriseFileRejectedError(f"无法读取 Excel 文件（{error}）：请确认是 .xlsx 格式") from None
+            raise EnterpriseFileRejectedError(
+                f"无法读取 Excel 文件（{error}）：请确认是 .xlsx 格式"
+            ) from None
         sheet = self._workbook.worksheets[0]
         max_row = sheet.max_row
         self.estimated_rows = max((max_row or 1) - 1, 0)
@@ -280,7 +284,9 @@ class EnterpriseFileReader:
                     "文件中有不是 UTF-8 编码的内容（可能是 GBK）：请另存为 CSV UTF-8 后重新导入"
                 ) from None
             except csv.Error as error:
-                raise EnterpriseFileRejectedError(f"CSV 格式错误（第 {row_number + 1} 行附近）：{error}") from None
+                raise EnterpriseFileRejectedError(
+                    f"CSV 格式错误（第 {row_number + 1} 行附近）：{error}"
+                ) from None
             parsed = self.parse_row(row_number, cells)
             if parsed is not None:
                 yield parsed
@@ -350,8 +356,6 @@ class EnterpriseFileReader:
                 ],
             )
         return AcceptedRow(row_number, values)
-
-
 
 
 def safe_file_name(name: str) -> str:

@@ -25,6 +25,7 @@ XLSX_MAX_DATA_ROWS = 1_048_575
 FORMATS = ("csv", "xlsx")
 ERROR_REPORT_HEADER = ("行号", "列", "值", "原因")
 
+
 def _check_format(file_format: str) -> str:
     file_format = file_format.lower().lstrip(".")
     if file_format not in FORMATS:
@@ -94,7 +95,8 @@ def _write_enterprises_xlsx(rows: Iterable[tuple[Any, ...]], output: Path | str 
         count += 1
         if count > XLSX_MAX_DATA_ROWS:
             raise ValidationFailedError(
-                f"XLSX 文件最多 {XLSX_MAX_DATA_ROWS} 行数据，企业数量超过了这个上限：请导出 CSV", field="file_format"
+                f"XLSX 文件最多 {XLSX_MAX_DATA_ROWS} 行数据，企业数量超过了这个上限：请导出 CSV",
+                field="file_format",
             )
         cells: list[Any] = [_csv_text(value) for value in row]
         for i in money:
@@ -137,4 +139,3 @@ def write_error_report(errors: Iterable[Any], output: IO[bytes], *, file_format:
     for line in lines:
         sheet.append(list(line))
     workbook.save(output)
-

@@ -70,6 +70,7 @@ class Command(BaseCommand):
 
     def _error_sink(self, errors_path: str | None, stack: ExitStack, bar: tqdm) -> Any:
         if errors_path is None:
+
             def to_stderr(error: RowError) -> None:
                 with tqdm.external_write_mode(file=self.stderr):
                     self.stderr.write(error.describe())

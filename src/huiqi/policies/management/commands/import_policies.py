@@ -18,7 +18,9 @@ class Command(BaseCommand):
     help = "导入政策条目 YAML 文件或文件夹（数据契约第 2 节）：校验、运行示例，通过的条目立即发布（--draft 则为草稿）。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", metavar="PATH", help="YAML 文件或文件夹（递归读取 *.yaml、*.yml）")
+        parser.add_argument(
+            "paths", nargs="+", metavar="PATH", help="YAML 文件或文件夹（递归读取 *.yaml、*.yml）"
+        )
         parser.add_argument("--draft", action="store_true", help="导入为草稿，等待提交审核，不直接发布")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -54,4 +54,6 @@ class Command(BaseCommand):
         counts = frame.group_by("status").len().sort("status").iter_rows()
         summary = "，".join(f"{status} {count}" for status, count in counts) or "无结果"
         elapsed = time.perf_counter() - started
-        self.stderr.write(f"评估日 {as_of.isoformat()}：写出 {frame.height} 行到 {path}（{summary}），用时 {elapsed:.1f} 秒。")
+        self.stderr.write(
+            f"评估日 {as_of.isoformat()}：写出 {frame.height} 行到 {path}（{summary}），用时 {elapsed:.1f} 秒。"
+        )
