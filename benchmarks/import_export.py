@@ -28,9 +28,36 @@ HUIQI = ROOT / ".venv" / "bin" / "huiqi"
 BENCH_DB = "huiqi_bench_import"
 
 
+PG_DATA: Path | None = None  # set when the PostgreSQL server runs here: its CPU is measured too
+
+
+def server_cpu_seconds() -> float:
+    """CPU used so far by a local PostgreSQL: the postmaster, its reaped children (backends that have
+    exited) and its live children."""
+    if PG_DATA is None:
+        return 0.0
+    postmaster = int((PG_DATA / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int | str) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    ticks = sum(int(x) for x in fields(postmaster)[11:15])  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != postmaster:
+            try:
+                child = fields(entry.name)
+            except OSError:
+                continue
+            if int(child[1]) == postmaster:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / tick
+
+
 def run_measured(step: str, args: list[str], env: dict[str, str]) -> dict[str, object]:
     """Runs one `huiqi` step and measures it with wait4 (CPU seconds and peak RSS of that process)."""
     load_before = os.getloadavg()[0]
+    server_before = server_cpu_seconds()
     started = time.perf_counter()
     with open(os.devnull, "w") as devnull:
         process = subprocess.Popen(
@@ -40,6 +67,8 @@ def run_measured(step: str, args: list[str], env: dict[str, str]) -> dict[str, o
         stdout = process.stdout.read()
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    time.sleep(0.5)  # let the postmaster reap the backend, so its CPU is counted
+    server = server_cpu_seconds() - server_before
     code = os.waitstatus_to_exitcode(status)
     process.returncode = code
     if code != 0:
@@ -51,9 +80,67 @@ def run_measured(step: str, args: list[str], env: dict[str, str]) -> dict[str, o
         "user": usage.ru_utime,
         "system": usage.ru_stime,
         "rss_mb": usage.ru_maxrss / 1024,
+        "server": server,
         "load": max(load_before, os.getloadavg()[0]),
         "out": stdout.strip().splitlines()[-1] if stdout.strip() else "",
     }
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def start_postgres(folder: Path, port: int) -> str:
+    """A throw-away PostgreSQL 15 cluster under `folder` (as the postgres user when run as root);
+    returns its server URL. Default settings, locale C.UTF-8."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    subprocess.run(
+        [
+            *as_postgres,
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=''",
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return f"postgresql://postgres@/postgres?host={folder}&port={port}"
+
+
+def stop_postgres(folder: Path) -> None:
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run(
+        [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "stop"],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def postgres_url(server: str) -> tuple[str, str]:
@@ -108,6 +195,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_500_000)
     parser.add_argument("--postgres", help="server URL, e.g. postgresql://postgres@127.0.0.1:5433/postgres")
+    parser.add_argument(
+        "--start-postgres",
+        action="store_true",
+        help=f"start a throw-away PostgreSQL 15 cluster from {PG_BIN} for the run (stopped afterwards)",
+    )
+    parser.add_argument("--pg-port", type=int, default=5439)
+    parser.add_argument(
+        "--pg-data", type=Path, help="data folder of a local --postgres server: measure its CPU"
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--round-trip", action="store_true", help="also import the export again")
     parser.add_argument("--work", type=Path, default=Path("/tmp/huiqi-bench-import"))
@@ -131,17 +227,31 @@ def main() -> None:
         results += bench_database(
             "SQLite", f"sqlite:///{sqlite}", data, work, options.count, options.round_trip
         )
-    if options.postgres:
-        server, url = postgres_url(options.postgres)
-        recreate_postgres_database(server)
-        results += bench_database("PostgreSQL", url, data, work, options.count, options.round_trip)
+    global PG_DATA
+    cluster = work / "pg"
+    if options.start_postgres:
+        options.postgres = start_postgres(cluster, options.pg_port)
+        PG_DATA = cluster / "data"
+    elif options.pg_data:
+        PG_DATA = options.pg_data
+    try:
+        if options.postgres:
+            server, url = postgres_url(options.postgres)
+            recreate_postgres_database(server)
+            results += bench_database("PostgreSQL", url, data, work, options.count, options.round_trip)
+    finally:
+        if options.start_postgres:
+            stop_postgres(cluster)
     cpus = os.cpu_count()
     print(f"\n{options.count:,} enterprises, {data.stat().st_size / 1e6:.0f} MB CSV, {cpus} CPUs\n")
-    print("| step | wall clock | user + system CPU (huiqi process) | peak RSS | load average | summary |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| step | wall clock | huiqi CPU (user + system) | PostgreSQL CPU | peak RSS | load average | summary |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for r in results:
+        server = f"{r['server']:.1f} s" if r["server"] else "–"
         print(
-            f"| {r['step']} | {r['wall']:.1f} s | {r['user']:.1f} s + {r['system']:.1f} s | "
+            f"| {r['step']} | {r['wall']:.1f} s | {r['user']:.1f} s + {r['system']:.1f} s | {server} | "
             f"{r['rss_mb']:.0f} MB | {r['load']:.1f} | {r['out']} |"
         )
     shutil.rmtree(work / "var", ignore_errors=True)

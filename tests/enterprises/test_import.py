@@ -534,3 +534,46 @@ def test_only_the_system_administrator_imports(tmp_path):
 
     assert Enterprise.objects.count() == 0
     assert import_enterprises(path=path, actor=UserFactory(system_admin=True)).created == 1
+
+
+def test_a_database_failure_mid_import_fails_the_batch_and_keeps_the_chunks_already_written(
+    tmp_path, monkeypatch
+):
+    from huiqi.enterprises.io import bulk
+
+    original = bulk.insert_enterprises
+    calls = []
+
+    def failing_second_time(profiles, *, now):
+        calls.append(len(profiles))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(profiles, now=now)
+
+    monkeypatch.setattr(bulk, "insert_enterprises", failing_second_time)
+    batch = ImportBatch.objects.create(file_name="e.csv")
+    path = write_csv(tmp_path / "e.csv", [contract_row(n) for n in range(1, 10)])
+
+    with pytest.raises(RuntimeError):
+        import_enterprises(path=path, batch=batch, chunk_size=3)
+
+    assert Enterprise.objects.count() == 3
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED
+    assert "disk full" in batch.failure_message
+
+
+def test_a_file_that_stops_being_utf8_part_way_is_refused_from_that_point_on(tmp_path):
+    path = tmp_path / "e.csv"
+    good = [contract_row(n) for n in range(1, 6001)]  # more than the first megabyte that is checked upfront
+    write_csv(path, good)
+    with path.open("ab") as handle:
+        handle.write(",".join(contract_row(9999, name="济南某公司")[h] for h in HEADER).encode("gbk") + b"\n")
+
+    with pytest.raises(EnterpriseFileRejectedError, match="UTF-8"):
+        import_enterprises(path=path, chunk_size=2000)
+
+    # Whole chunks read before the fault are kept (without --atomic), nothing from the fault on.
+    imported = Enterprise.objects.count()
+    assert 0 < imported < 6000
+    assert imported % 2000 == 0

@@ -62,7 +62,9 @@ CREATE TEMPORARY TABLE enterprise_snapshot (
 """
 
 
-def sql_results(connection: Any, item: ItemRules, enterprises: list[dict[str, Any]], as_of: date) -> list[Outcome]:
+def sql_results(
+    connection: Any, item: ItemRules, enterprises: list[dict[str, Any]], as_of: date
+) -> list[Outcome]:
     from huiqi.rules.sql import select_sql
 
     with connection.transaction(force_rollback=True):

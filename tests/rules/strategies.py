@@ -63,27 +63,51 @@ def leaves(draw: st.DrawFn) -> dict[str, Any]:
             low, high = sorted([draw(_numbers(field)), draw(_numbers(field))])
             return {"field": field, "op": op, "value": [low, high]}
         if op in ("in", "not_in"):
-            return {"field": field, "op": op, "value": draw(st.lists(_numbers(field), min_size=1, max_size=3))}
+            return {
+                "field": field,
+                "op": op,
+                "value": draw(st.lists(_numbers(field), min_size=1, max_size=3)),
+            }
         return {"field": field, "op": op, "value": draw(_numbers(field))}
     if kind == "region":
         op = draw(st.sampled_from(["eq", "ne", "in", "not_in", "starts_with"]))
         if op in ("in", "not_in"):
-            return {"field": "region_code", "op": op, "value": draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3))}
+            return {
+                "field": "region_code",
+                "op": op,
+                "value": draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3)),
+            }
         if op == "starts_with" and draw(st.booleans()):
-            return {"field": "region_code", "op": op, "value": draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=2))}
+            return {
+                "field": "region_code",
+                "op": op,
+                "value": draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=2)),
+            }
         return {"field": "region_code", "op": op, "value": draw(st.sampled_from(REGIONS))}
     if kind == "size":
         op = draw(st.sampled_from(["eq", "ne", "in", "not_in"]))
         sizes = ["large", "medium", "small", "micro"]
         if op in ("in", "not_in"):
-            return {"field": "size_class", "op": op, "value": draw(st.lists(st.sampled_from(sizes), min_size=1, max_size=3))}
+            return {
+                "field": "size_class",
+                "op": op,
+                "value": draw(st.lists(st.sampled_from(sizes), min_size=1, max_size=3)),
+            }
         return {"field": "size_class", "op": op, "value": draw(st.sampled_from(sizes))}
     if kind == "date":
         op = draw(st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge", "between", "in"]))
         if op == "between":
-            return {"field": "established_on", "op": op, "value": sorted(draw(st.lists(st.sampled_from(DATES), min_size=2, max_size=2)))}
+            return {
+                "field": "established_on",
+                "op": op,
+                "value": sorted(draw(st.lists(st.sampled_from(DATES), min_size=2, max_size=2))),
+            }
         if op == "in":
-            return {"field": "established_on", "op": op, "value": draw(st.lists(st.sampled_from(DATES), min_size=1, max_size=2))}
+            return {
+                "field": "established_on",
+                "op": op,
+                "value": draw(st.lists(st.sampled_from(DATES), min_size=1, max_size=2)),
+            }
         return {"field": "established_on", "op": op, "value": draw(st.sampled_from(DATES))}
     if kind == "bool":
         return {"field": "red_list", "op": draw(st.sampled_from(["eq", "ne"])), "value": draw(st.booleans())}
@@ -93,21 +117,27 @@ def leaves(draw: st.DrawFn) -> dict[str, Any]:
             return {"field": "tags", "op": op, "value": draw(st.sampled_from(TAGS))}
         if op in ("is_null", "is_not_null"):
             return {"field": "tags", "op": op}
-        return {"field": "tags", "op": op, "value": draw(st.lists(st.sampled_from(TAGS), min_size=1, max_size=3))}
-    field = draw(st.sampled_from([*NUMERIC_FIELDS, "region_code", "size_class", "established_on", "red_list"]))
+        return {
+            "field": "tags",
+            "op": op,
+            "value": draw(st.lists(st.sampled_from(TAGS), min_size=1, max_size=3)),
+        }
+    field = draw(
+        st.sampled_from([*NUMERIC_FIELDS, "region_code", "size_class", "established_on", "red_list"])
+    )
     return {"field": field, "op": draw(st.sampled_from(["is_null", "is_not_null"]))}
 
 
-def trees(max_leaves: int = 6) -> st.SearchStrategy[dict[str, Any]]:
-    return st.recursive(
-        leaves(),
-        lambda children: st.one_of(
-            st.builds(lambda items: {"all": items}, st.lists(children, min_size=1, max_size=3)),
-            st.builds(lambda items: {"any": items}, st.lists(children, min_size=1, max_size=3)),
-            st.builds(lambda item: {"not": item}, children),
-        ),
-        max_leaves=max_leaves,
+def _groups(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(
+        st.lists(children, min_size=1, max_size=3).map(lambda items: {"all": items}),
+        st.lists(children, min_size=1, max_size=3).map(lambda items: {"any": items}),
+        children.map(lambda item: {"not": item}),
     )
+
+
+def trees(max_leaves: int = 6) -> st.SearchStrategy[dict[str, Any]]:
+    return st.recursive(leaves(), _groups, max_leaves=max_leaves)
 
 
 def _literal(value: Decimal) -> str:
@@ -168,6 +198,7 @@ def items(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def enterprises(draw: st.DrawFn) -> dict[str, Any]:
     """Raw facts (derived ones are computed by each evaluator as of AS_OF)."""
+
     def optional(strategy: st.SearchStrategy[Any]) -> Any:
         return draw(st.one_of(st.none(), strategy))
 
@@ -178,7 +209,9 @@ def enterprises(draw: st.DrawFn) -> dict[str, Any]:
         "region_code": optional(st.sampled_from([*REGIONS, ""])),
         "size_class": optional(st.sampled_from(["large", "medium", "small", "micro"])),
         "established_on": optional(
-            st.one_of(st.sampled_from(DATES), st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)))
+            st.one_of(
+                st.sampled_from(DATES), st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))
+            )
         ),
         "red_list": optional(st.booleans()),
         "tags": draw(st.one_of(st.none(), st.lists(st.sampled_from(TAGS), max_size=3, unique=True))),

@@ -25,7 +25,9 @@ _SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Hea
 
 @_SETTINGS
 @given(item=items(), facts=st.lists(enterprises(), min_size=1, max_size=8))
-def test_python_and_polars_agree_on_every_status_and_amount(item: dict[str, Any], facts: list[dict[str, Any]]) -> None:
+def test_python_and_polars_agree_on_every_status_and_amount(
+    item: dict[str, Any], facts: list[dict[str, Any]]
+) -> None:
     rules = parse_item_rules(item)
     assert polars_results(rules, facts, AS_OF) == python_results(rules, facts, AS_OF)
 
@@ -45,7 +47,9 @@ def _pg() -> Any:
 @pytest.mark.skipif(not os.environ.get("HUIQI_TEST_PG_URL"), reason="HUIQI_TEST_PG_URL is not set")
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(item=items(), facts=st.lists(enterprises(), min_size=1, max_size=8))
-def test_compiled_sql_agrees_with_python_on_postgresql(item: dict[str, Any], facts: list[dict[str, Any]]) -> None:
+def test_compiled_sql_agrees_with_python_on_postgresql(
+    item: dict[str, Any], facts: list[dict[str, Any]]
+) -> None:
     pytest.importorskip("sqlglot")
     rules = parse_item_rules(item)
     assert sql_results(_pg(), rules, facts, AS_OF) == python_results(rules, facts, AS_OF)

@@ -25,43 +25,43 @@ def _status(tree: dict[str, Any], profile: dict[str, Any]) -> Status:
     return evaluate(parse_item_rules({"eligibility": tree}), profile).status
 
 
-E, I, N = Status.ELIGIBLE, Status.INELIGIBLE, Status.NEEDS_INFO
+YES, NO, UNKNOWN = Status.ELIGIBLE, Status.INELIGIBLE, Status.NEEDS_INFO
 
 
 @pytest.mark.parametrize(
     ("tree", "profile", "expected"),
     [
         # A leaf whose field is null is unknown.
-        (REVENUE_GE_10M, {"revenue": 10000000}, E),
-        (REVENUE_GE_10M, {"revenue": Decimal("9999999.99")}, I),
-        (REVENUE_GE_10M, {}, N),
-        (REVENUE_GE_10M, {"revenue": None}, N),
-        (REVENUE_GE_10M, {"revenue": ""}, N),  # empty = unknown, never 0
-        ({"field": "revenue", "op": "ne", "value": 0}, {}, N),
-        ({"field": "revenue", "op": "not_in", "value": [1, 2]}, {}, N),
+        (REVENUE_GE_10M, {"revenue": 10000000}, YES),
+        (REVENUE_GE_10M, {"revenue": Decimal("9999999.99")}, NO),
+        (REVENUE_GE_10M, {}, UNKNOWN),
+        (REVENUE_GE_10M, {"revenue": None}, UNKNOWN),
+        (REVENUE_GE_10M, {"revenue": ""}, UNKNOWN),  # empty = unknown, never 0
+        ({"field": "revenue", "op": "ne", "value": 0}, {}, UNKNOWN),
+        ({"field": "revenue", "op": "not_in", "value": [1, 2]}, {}, UNKNOWN),
         # is_null / is_not_null are never unknown.
-        ({"field": "revenue", "op": "is_null"}, {}, E),
-        ({"field": "revenue", "op": "is_null"}, {"revenue": 0}, I),
-        ({"field": "revenue", "op": "is_not_null"}, {}, I),
+        ({"field": "revenue", "op": "is_null"}, {}, YES),
+        ({"field": "revenue", "op": "is_null"}, {"revenue": 0}, NO),
+        ({"field": "revenue", "op": "is_not_null"}, {}, NO),
         # tags are never null: absent or None is the empty set.
-        (HIGH_TECH, {}, I),
-        (HIGH_TECH, {"tags": None}, I),
-        ({"not": HIGH_TECH}, {}, E),
-        ({"field": "tags", "op": "is_null"}, {}, I),
-        ({"field": "tags", "op": "is_not_null"}, {"tags": []}, E),
-        (HIGH_TECH, {"tags": "专精特新中小企业;高新技术企业"}, E),
+        (HIGH_TECH, {}, NO),
+        (HIGH_TECH, {"tags": None}, NO),
+        ({"not": HIGH_TECH}, {}, YES),
+        ({"field": "tags", "op": "is_null"}, {}, NO),
+        ({"field": "tags", "op": "is_not_null"}, {"tags": []}, YES),
+        (HIGH_TECH, {"tags": "专精特新中小企业;高新技术企业"}, YES),
         # all: false if any child is false, else unknown if any is unknown.
-        ({"all": [REVENUE_GE_10M, IN_JINAN]}, {"region_code": "510603"}, I),
-        ({"all": [REVENUE_GE_10M, IN_JINAN]}, {"region_code": "370102"}, N),
-        ({"all": [REVENUE_GE_10M, IN_JINAN]}, {"region_code": "370102", "revenue": 10**7}, E),
+        ({"all": [REVENUE_GE_10M, IN_JINAN]}, {"region_code": "510603"}, NO),
+        ({"all": [REVENUE_GE_10M, IN_JINAN]}, {"region_code": "370102"}, UNKNOWN),
+        ({"all": [REVENUE_GE_10M, IN_JINAN]}, {"region_code": "370102", "revenue": 10**7}, YES),
         # any: true if any child is true, else unknown if any is unknown.
-        ({"any": [REVENUE_GE_10M, HIGH_TECH]}, {"tags": ["高新技术企业"]}, E),
-        ({"any": [REVENUE_GE_10M, HIGH_TECH]}, {}, N),
-        ({"any": [REVENUE_GE_10M, HIGH_TECH]}, {"revenue": 1}, I),
+        ({"any": [REVENUE_GE_10M, HIGH_TECH]}, {"tags": ["高新技术企业"]}, YES),
+        ({"any": [REVENUE_GE_10M, HIGH_TECH]}, {}, UNKNOWN),
+        ({"any": [REVENUE_GE_10M, HIGH_TECH]}, {"revenue": 1}, NO),
         # not swaps true and false, keeps unknown.
-        ({"not": REVENUE_GE_10M}, {"revenue": 1}, E),
-        ({"not": REVENUE_GE_10M}, {}, N),
-        ({"not": {"not": REVENUE_GE_10M}}, {"revenue": 10**8}, E),
+        ({"not": REVENUE_GE_10M}, {"revenue": 1}, YES),
+        ({"not": REVENUE_GE_10M}, {}, UNKNOWN),
+        ({"not": {"not": REVENUE_GE_10M}}, {"revenue": 10**8}, YES),
     ],
 )
 def test_three_valued_logic_follows_the_contract(
@@ -87,7 +87,7 @@ def test_three_valued_logic_follows_the_contract(
 )
 def test_numeric_operators_compare_exact_decimals(leaf: dict[str, Any], value: Any, expected: bool) -> None:
     status = _status({"field": "revenue", **leaf}, {"revenue": value})
-    assert status == (E if expected else I)
+    assert status == (YES if expected else NO)
 
 
 @pytest.mark.parametrize(
@@ -96,38 +96,38 @@ def test_numeric_operators_compare_exact_decimals(leaf: dict[str, Any], value: A
         (
             {"field": "region_code", "op": "starts_with", "value": ["3701", "4419"]},
             {"region_code": "441900"},
-            E,
+            YES,
         ),
-        ({"field": "region_code", "op": "starts_with", "value": "3701"}, {"region_code": "37"}, I),
-        ({"field": "region_code", "op": "in", "value": ["370102", "370112"]}, {"region_code": "370112"}, E),
-        ({"field": "region_code", "op": "eq", "value": "370112"}, {"region_code": 370112}, E),
-        ({"field": "size_class", "op": "in", "value": ["small", "micro"]}, {"size_class": "medium"}, I),
-        ({"field": "size_class", "op": "ne", "value": "large"}, {"size_class": None}, N),
+        ({"field": "region_code", "op": "starts_with", "value": "3701"}, {"region_code": "37"}, NO),
+        ({"field": "region_code", "op": "in", "value": ["370102", "370112"]}, {"region_code": "370112"}, YES),
+        ({"field": "region_code", "op": "eq", "value": "370112"}, {"region_code": 370112}, YES),
+        ({"field": "size_class", "op": "in", "value": ["small", "micro"]}, {"size_class": "medium"}, NO),
+        ({"field": "size_class", "op": "ne", "value": "large"}, {"size_class": None}, UNKNOWN),
         (
             {"field": "established_on", "op": "ge", "value": date(2020, 1, 1)},
             {"established_on": "2020-01-01"},
-            E,
+            YES,
         ),
         (
             {"field": "established_on", "op": "between", "value": ["2020-01-01", "2020-12-31"]},
             {"established_on": date(2021, 1, 1)},
-            I,
+            NO,
         ),
-        ({"field": "red_list", "op": "eq", "value": True}, {"red_list": "true"}, E),
-        ({"field": "red_list", "op": "ne", "value": True}, {"red_list": False}, E),
-        ({"field": "tags", "op": "contains_any", "value": ["a", "b"]}, {"tags": ["b"]}, E),
-        ({"field": "tags", "op": "contains_any", "value": ["a", "b"]}, {"tags": ["c"]}, I),
-        ({"field": "tags", "op": "contains_all", "value": ["a", "b"]}, {"tags": ["a", "b", "c"]}, E),
-        ({"field": "tags", "op": "contains_all", "value": ["a", "b"]}, {"tags": ["a"]}, I),
+        ({"field": "red_list", "op": "eq", "value": True}, {"red_list": "true"}, YES),
+        ({"field": "red_list", "op": "ne", "value": True}, {"red_list": False}, YES),
+        ({"field": "tags", "op": "contains_any", "value": ["a", "b"]}, {"tags": ["b"]}, YES),
+        ({"field": "tags", "op": "contains_any", "value": ["a", "b"]}, {"tags": ["c"]}, NO),
+        ({"field": "tags", "op": "contains_all", "value": ["a", "b"]}, {"tags": ["a", "b", "c"]}, YES),
+        ({"field": "tags", "op": "contains_all", "value": ["a", "b"]}, {"tags": ["a"]}, NO),
         (
             {"field": "age_years", "op": "lt", "value": 2},
             {"age_years": age_years(date(2024, 6, 30), SAMPLE_AS_OF)},
-            I,
+            NO,
         ),
         (
             {"field": "age_years", "op": "lt", "value": 2},
             {"age_years": age_years(date(2024, 7, 1), SAMPLE_AS_OF)},
-            E,
+            YES,
         ),
     ],
 )

@@ -21,13 +21,13 @@ Import semantics (decided here, the contract is silent):
 import io
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -55,6 +55,7 @@ from huiqi.enterprises.io.reader import (
     AcceptedRow,
     EnterpriseFileReader,
     EnterpriseFileRejectedError,
+    RejectedRow,
     RowError,
     read_ahead,
     safe_file_name,
@@ -283,19 +284,33 @@ def _run(
     *,
     write: bool,
 ) -> None:
-    for accepted, rejected in read_ahead(reader.chunks(chunk_size)):
-        result.total_rows += len(accepted) + len(rejected)
-        for row in rejected:
-            result.rejected += 1
-            for error in row.errors:
-                result.error_count += 1
-                if len(result.errors) < MAX_STORED_ERRORS:
-                    result.errors.append(error)
-                if on_error is not None:
-                    on_error(error)
-        if accepted:
-            importer.apply(accepted, write=write)
-        _report_progress(result, batch, progress, reader.estimated_rows)
+    # closing(): if a chunk fails, the reading thread stops now, not when the traceback is freed.
+    with closing(read_ahead(reader.chunks(chunk_size))) as chunks:
+        for accepted, rejected in chunks:
+            _take_chunk(accepted, rejected, importer, result, on_error, write=write)
+            _report_progress(result, batch, progress, reader.estimated_rows)
+
+
+def _take_chunk(
+    accepted: list[AcceptedRow],
+    rejected: list[RejectedRow],
+    importer: _ChunkImporter,
+    result: ImportResult,
+    on_error: Callable[[RowError], None] | None,
+    *,
+    write: bool,
+) -> None:
+    result.total_rows += len(accepted) + len(rejected)
+    for row in rejected:
+        result.rejected += 1
+        for error in row.errors:
+            result.error_count += 1
+            if len(result.errors) < MAX_STORED_ERRORS:
+                result.errors.append(error)
+            if on_error is not None:
+                on_error(error)
+    if accepted:
+        importer.apply(accepted, write=write)
 
 
 def _report_progress(
@@ -615,7 +630,12 @@ def create_enterprise(*, actor: Any, data: dict[str, Any], source: str = ChangeS
             status=status,
             size_class=size_class_of(profile),
         )
-        enterprise.save(force_insert=True)
+        try:
+            with transaction.atomic():
+                enterprise.save(force_insert=True)
+        except IntegrityError:  # registered by someone else since the check above
+            _raise_if_errors({"uscc": [f"统一社会信用代码 {enterprise.uscc} 已登记"]})
+            raise
         ProfileChange.objects.create(
             enterprise=enterprise,
             field="*",

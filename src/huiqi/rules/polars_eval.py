@@ -1,7 +1,7 @@
 """Bulk evaluation over a Polars frame of the whole registry: vectorised, no Python loop per enterprise.
 
-Each item compiles to two Polars expressions (status and amount) that Polars runs multi-threaded over
-every row.  The semantics are exactly those of :mod:`huiqi.rules.evaluate`:
+Each item compiles to an :class:`ItemPlan` (a few stages of temporary columns, then a status and an
+amount expression) that Polars runs multi-threaded over every row.  The semantics are exactly those of :mod:`huiqi.rules.evaluate`:
 
 * three-valued logic is Polars' own Kleene logic on nullable booleans (``null`` is unknown;
   ``all_horizontal``/``any_horizontal``/``~`` treat it as SQL does);
@@ -22,6 +22,7 @@ comes from the registry (国统字〔2017〕213号 is the enterprises app's busi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -222,30 +223,56 @@ def _round_places(value: pl.Expr, places: int) -> pl.Expr:
     return _bounded(_sign_applied(magnitude, value < _int(0)))
 
 
-def formula_expression(node: Expression) -> pl.Expr:
-    """A formula as an Int128 fixed-point expression; null where the Python evaluator gives None."""
-    if isinstance(node, Number):
-        return _int(node.fixed)
-    if isinstance(node, FieldRef):
-        return pl.col(fixed_column(node.name))
-    if isinstance(node, Negate):
-        return _int(0) - formula_expression(node.operand)
-    if isinstance(node, BinaryOp):
-        left, right = formula_expression(node.left), formula_expression(node.right)
-        if node.op == "+":
-            return _bounded(left + right)
-        if node.op == "-":
-            return _bounded(left - right)
-        if node.op == "*":
-            return fixed_multiply(left, right)
-        return fixed_divide(left, right)
-    assert isinstance(node, Call)
-    args = [formula_expression(arg) for arg in node.args]
-    if node.function == "round":
-        return _round_places(args[0], node.places)
-    any_null = pl.any_horizontal([arg.is_null() for arg in args])
-    chosen = pl.min_horizontal(args) if node.function == "min" else pl.max_horizontal(args)
-    return pl.when(~any_null).then(chosen)
+class _Stages:
+    """Intermediate formula values as temporary columns, added stage by stage.
+
+    ``fixed_multiply`` and ``fixed_divide`` read their operands several times; nesting them as plain
+    expressions would grow the expression exponentially with the depth of the formula.  Each operation
+    is therefore computed into a temporary column in the stage after its operands, and the next
+    operation reads that column.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.stages: list[list[pl.Expr]] = []
+        self.names: list[str] = []
+
+    def column(self, expression: pl.Expr, stage: int) -> tuple[pl.Expr, int]:
+        name = f"__{self.prefix}t{len(self.names)}"
+        while len(self.stages) <= stage:
+            self.stages.append([])
+        self.stages[stage].append(expression.alias(name))
+        self.names.append(name)
+        return pl.col(name), stage + 1
+
+    def formula(self, node: Expression) -> tuple[pl.Expr, int]:
+        """The formula as an Int128 fixed expression and the first stage at which it can be read."""
+        if isinstance(node, Number):
+            return _int(node.fixed), 0
+        if isinstance(node, FieldRef):
+            return pl.col(fixed_column(node.name)), 0
+        if isinstance(node, Negate):
+            operand, stage = self.formula(node.operand)
+            return _int(0) - operand, stage
+        if isinstance(node, BinaryOp):
+            (left, left_stage), (right, right_stage) = self.formula(node.left), self.formula(node.right)
+            stage = max(left_stage, right_stage)
+            if node.op == "+":
+                return self.column(_bounded(left + right), stage)
+            if node.op == "-":
+                return self.column(_bounded(left - right), stage)
+            if node.op == "*":
+                return self.column(fixed_multiply(left, right), stage)
+            return self.column(fixed_divide(left, right), stage)
+        assert isinstance(node, Call)
+        parts = [self.formula(arg) for arg in node.args]
+        args = [arg for arg, _stage in parts]
+        stage = max(arg_stage for _arg, arg_stage in parts)
+        if node.function == "round":
+            return self.column(_round_places(args[0], node.places), stage)
+        any_null = pl.any_horizontal([arg.is_null() for arg in args])
+        chosen = pl.min_horizontal(args) if node.function == "min" else pl.max_horizontal(args)
+        return self.column(pl.when(~any_null).then(chosen), stage)
 
 
 # ------------------------------------------------------------------------------------- conditions
@@ -315,44 +342,77 @@ def _leaf_expression(node: Leaf, spec: FieldSpec) -> pl.Expr:
 
 
 # ---------------------------------------------------------------------------------------- rewards
-def _amount_expression(amount: Amount) -> pl.Expr:
+@dataclass(frozen=True, slots=True)
+class ItemPlan:
+    """One compiled item: stages of temporary columns, then the ``status`` and ``amount`` expressions."""
+
+    stages: tuple[tuple[pl.Expr, ...], ...]
+    status: pl.Expr
+    amount: pl.Expr
+    temporary: tuple[str, ...]
+
+    def apply(self, prepared: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
+        """``keep`` columns, ``status`` and ``amount`` for every row of a :func:`prepare_frame` frame."""
+        frame = prepared
+        for stage in self.stages:
+            frame = frame.with_columns(stage)
+        return frame.select(
+            [*(pl.col(name) for name in keep), self.status.alias("status"), self.amount.alias("amount")]
+        )
+
+
+def _amount(stages: _Stages, amount: Amount) -> tuple[pl.Expr, int]:
     if isinstance(amount, FixedAmount):
         fixed = numbers.to_fixed(amount.amount)
         assert fixed is not None
-        return _int(fixed)
-    return formula_expression(amount.formula.root)
+        return _int(fixed), 0
+    return stages.formula(amount.formula.root)
 
 
-def reward_expression(reward: Reward, registry: FieldRegistry = DEFAULT_REGISTRY) -> pl.Expr:
+def _reward(stages: _Stages, reward: Reward, registry: FieldRegistry) -> tuple[pl.Expr, int]:
     """The amount before the cap as a fixed expression; null means needs_info."""
     if not reward.tiers:
         assert reward.amount is not None
-        return _amount_expression(reward.amount)
+        return _amount(stages, reward.amount)
+    amounts = [_amount(stages, tier.amount) for tier in reward.tiers]
     result: pl.Expr = _int(0)  # every tier false: eligible with 0.00
-    for tier in reversed(reward.tiers):
+    for tier, (amount, _stage) in zip(reversed(reward.tiers), reversed(amounts), strict=True):
         when = condition_expression(tier.when, registry)
         result = (
-            pl.when(when.is_null())
-            .then(pl.lit(None, dtype=_I128))
-            .when(when)
-            .then(_amount_expression(tier.amount))
-            .otherwise(result)
+            pl.when(when.is_null()).then(pl.lit(None, dtype=_I128)).when(when).then(amount).otherwise(result)
         )
-    return result
+    return result, max(stage for _amount_expr, stage in amounts)
 
 
-def item_expressions(
-    item_rules: ItemRules, registry: FieldRegistry = DEFAULT_REGISTRY
-) -> tuple[pl.Expr, pl.Expr]:
-    """``(status, amount)`` expressions of one item over a :func:`prepare_frame` frame."""
-    eligible = condition_expression(item_rules.eligibility, registry)
+def compile_item(
+    item_rules: ItemRules, registry: FieldRegistry = DEFAULT_REGISTRY, *, prefix: str = ""
+) -> ItemPlan:
+    """Compile one item for :meth:`ItemPlan.apply` (``prefix`` keeps temporary names apart)."""
+    stages = _Stages(prefix)
     reward = item_rules.reward
-    status = pl.when(eligible.is_null()).then(pl.lit("needs_info")).when(~eligible).then(pl.lit("ineligible"))
     if reward is None:
-        status_expr = status.otherwise(pl.lit("eligible")).cast(STATUS_DTYPE)
-        return status_expr, pl.lit(None, dtype=AMOUNT_DTYPE)
-    raw = reward_expression(reward, registry)
-    status_expr = status.when(raw.is_null()).then(pl.lit("needs_info")).otherwise(pl.lit("eligible"))
+        eligible, stage = stages.column(condition_expression(item_rules.eligibility, registry), 0)
+        decided = (
+            pl.when(eligible.is_null()).then(pl.lit("needs_info")).when(~eligible).then(pl.lit("ineligible"))
+        )
+        return ItemPlan(
+            tuple(tuple(stage) for stage in stages.stages),
+            decided.otherwise(pl.lit("eligible")).cast(STATUS_DTYPE),
+            pl.lit(None, dtype=AMOUNT_DTYPE),
+            tuple(stages.names),
+        )
+    raw_expression, stage = _reward(stages, reward, registry)
+    raw, stage = stages.column(raw_expression, stage)
+    eligible, _ = stages.column(condition_expression(item_rules.eligibility, registry), stage - 1)
+    status = (
+        pl.when(eligible.is_null())
+        .then(pl.lit("needs_info"))
+        .when(~eligible)
+        .then(pl.lit("ineligible"))
+        .when(raw.is_null())
+        .then(pl.lit("needs_info"))
+        .otherwise(pl.lit("eligible"))
+    )
     capped = raw
     if reward.cap is not None:
         cap = numbers.to_fixed(reward.cap)
@@ -362,7 +422,12 @@ def item_expressions(
     fen = _sign_applied(fen_magnitude, capped < _int(0))
     amount = (fen.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"))).cast(AMOUNT_DTYPE)
     is_eligible = eligible.fill_null(False) & raw.is_not_null()
-    return status_expr.cast(STATUS_DTYPE), pl.when(is_eligible).then(amount)
+    return ItemPlan(
+        tuple(tuple(stage) for stage in stages.stages),
+        status.cast(STATUS_DTYPE),
+        pl.when(is_eligible).then(amount),
+        tuple(stages.names),
+    )
 
 
 def evaluate_frame(
@@ -375,8 +440,7 @@ def evaluate_frame(
 ) -> pl.DataFrame:
     """Evaluate one item for every row: the ``keep`` columns, then ``status`` and ``amount``."""
     prepared = prepare_frame(frame, registry=registry, as_of=as_of)
-    status, amount = item_expressions(item_rules, registry)
-    return prepared.select([*keep, status.alias("status"), amount.alias("amount")]).collect()
+    return compile_item(item_rules, registry).apply(prepared, keep).collect()
 
 
 def evaluate_items(
@@ -397,12 +461,10 @@ def evaluate_items(
     prepared = prepare_frame(frame, registry=registry, as_of=as_of).collect().lazy()
     parts: list[pl.LazyFrame] = []
     for code, item_rules in items.items():
-        status, amount = item_expressions(item_rules, registry)
-        part = prepared.select(
-            pl.col(id_column),
-            pl.lit(code, dtype=pl.String).alias("item_code"),
-            status.alias("status"),
-            amount.alias("amount"),
+        part = (
+            compile_item(item_rules, registry)
+            .apply(prepared, [id_column])
+            .select(pl.col(id_column), pl.lit(code, dtype=pl.String).alias("item_code"), "status", "amount")
         )
         if statuses is not None:
             part = part.filter(pl.col("status").is_in(list(statuses)))

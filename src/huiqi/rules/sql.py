@@ -102,6 +102,7 @@ class _Compiler:
         self.column_names = column_names
         self.table = table
         self.as_of = as_of
+        self.stages: list[list[exp.Expr]] | None = None
 
     # -- columns
     def column(self, name: str) -> exp.Expr:
@@ -178,49 +179,60 @@ class _Compiler:
 
     # -- arithmetic
     def divide(self, left: exp.Expr, right: exp.Expr) -> exp.Expr:
-        """Exact quotient rounded half away from zero to 12 places; NULL for a zero divisor."""
-        divisor = exp.Nullif(this=right, expression=_number(0))
-        magnitude = exp.IntDiv(
-            this=exp.Add(
-                this=exp.Mul(
-                    this=exp.Mul(this=_number(2), expression=exp.Abs(this=left.copy())),
-                    expression=_SCALE_FACTOR,
-                ),
-                expression=exp.Abs(this=divisor.copy()),
-            ),
-            expression=exp.Mul(this=_number(2), expression=exp.Abs(this=divisor.copy())),
-        )
-        negative = exp.NEQ(
-            this=_paren(exp.LT(this=left, expression=_number(0))),
-            expression=_paren(exp.LT(this=divisor, expression=_number(0))),
-        )
-        sign = _case([(negative, exp.Neg(this=_number(1)))], _number(1))
-        return _bounded(exp.Mul(this=exp.Mul(this=sign, expression=_paren(magnitude)), expression=_UNIT))
+        """Exact quotient rounded half away from zero to 12 places; NULL for a zero divisor.
 
-    def formula(self, node: Expression) -> exp.Expr:
+        ``DIV`` truncates toward zero, so adding half the divisor with the sign of the quotient before
+        dividing rounds half away from zero: DIV(2a·10^12 + sign(a)·|b|, 2b).
+        """
+        divisor = exp.Nullif(this=right, expression=_number(0))
+        sign_of_left = _case(
+            [(exp.LT(this=left.copy(), expression=_number(0)), exp.Neg(this=_number(1)))], _number(1)
+        )
+        numerator = exp.Add(
+            this=exp.Mul(this=exp.Mul(this=_number(2), expression=_paren(left)), expression=_SCALE_FACTOR),
+            expression=exp.Mul(this=exp.Abs(this=divisor.copy()), expression=sign_of_left),
+        )
+        quotient = exp.IntDiv(this=numerator, expression=exp.Mul(this=_number(2), expression=_paren(divisor)))
+        return _bounded(exp.Mul(this=_paren(quotient), expression=_UNIT))
+
+    def staged(self, expression: exp.Expr, stage: int) -> tuple[exp.Expr, int]:
+        """In a staged query, compute ``expression`` into a column of the next layer (see select_sql)."""
+        if self.stages is None:
+            return expression, stage
+        name = f"__t{sum(len(layer) for layer in self.stages)}"
+        while len(self.stages) <= stage:
+            self.stages.append([])
+        self.stages[stage].append(exp.alias_(expression, name))
+        return exp.column(name), stage + 1
+
+    def formula(self, node: Expression) -> tuple[exp.Expr, int]:
         if isinstance(node, Number):
-            return _number(node.value)
+            return _number(node.value), 0
         if isinstance(node, FieldRef):
-            return self.number_field(node.name)
+            return self.number_field(node.name), 0
         if isinstance(node, Negate):
-            return exp.Neg(this=_paren(self.formula(node.operand)))
+            operand, stage = self.formula(node.operand)
+            return exp.Neg(this=_paren(operand)), stage
         if isinstance(node, BinaryOp):
-            left, right = self.formula(node.left), self.formula(node.right)
+            (left, left_stage), (right, right_stage) = self.formula(node.left), self.formula(node.right)
+            stage = max(left_stage, right_stage)
             if node.op == "+":
-                return _bounded(exp.Add(this=left, expression=right))
+                return self.staged(_bounded(exp.Add(this=left, expression=right)), stage)
             if node.op == "-":
-                return _bounded(exp.Sub(this=left, expression=_paren(right)))
+                return self.staged(_bounded(exp.Sub(this=left, expression=_paren(right))), stage)
             if node.op == "*":
                 product = exp.Mul(this=_paren(left), expression=_paren(right))
-                return _bounded(exp.Round(this=product, decimals=_number(numbers.SCALE)))
-            return self.divide(left, right)
+                return self.staged(_bounded(exp.Round(this=product, decimals=_number(numbers.SCALE))), stage)
+            return self.staged(self.divide(left, right), stage)
         assert isinstance(node, Call)
-        args = [self.formula(arg) for arg in node.args]
+        parts = [self.formula(arg) for arg in node.args]
+        args = [arg for arg, _stage in parts]
+        stage = max(arg_stage for _arg, arg_stage in parts)
         if node.function == "round":
-            return _bounded(exp.Round(this=args[0], decimals=_number(node.places)))
+            return self.staged(_bounded(exp.Round(this=args[0], decimals=_number(node.places))), stage)
         any_null = exp.or_(*[_is_null(arg.copy()) for arg in args])
         kind = exp.Least if node.function == "min" else exp.Greatest
-        return _case([(any_null, exp.Null())], kind(this=args[0], expressions=args[1:]))
+        return self.staged(_case([(any_null, exp.Null())], kind(this=args[0], expressions=args[1:])), stage)
 
     # -- conditions
     def condition(self, node: Condition) -> exp.Expr:
@@ -307,7 +319,7 @@ class _Compiler:
     def amount(self, amount: Amount) -> exp.Expr:
         if isinstance(amount, FixedAmount):
             return _number(amount.amount)
-        return self.formula(amount.formula.root)
+        return self.formula(amount.formula.root)[0]
 
     def reward(self, reward: Reward) -> exp.Expr:
         if not reward.tiers:
@@ -390,16 +402,22 @@ def select_sql(
         names.pop("rd_ratio", None)
     selects: list[exp.Expr] = []
     for code, item_rules in items.items():
-        # The eligibility and the raw amount are computed once per row in an inner query; the outer
-        # query derives status and amount from them, so neither is repeated in the SQL text.
-        compiler = _Compiler(registry, dialect, names, "e", None)
-        parts = [
-            exp.alias_(exp.column(id_column, table="e"), id_column),
-            exp.alias_(compiler.condition(item_rules.eligibility), "eligible"),
-        ]
-        if item_rules.reward is not None:
-            parts.append(exp.alias_(compiler.reward(item_rules.reward), "raw_amount"))
-        inner = exp.select(*parts).from_(source.copy())
+        # Formula steps are computed layer by layer in subqueries (a step reads its operands several
+        # times, so nesting them in one expression would grow the text exponentially); the
+        # eligibility and the raw amount are computed once per row in the innermost query, and the
+        # outer query derives status and amount from them.
+        compiler = _Compiler(registry, dialect, names, None, None)
+        compiler.stages = []
+        eligible = compiler.condition(item_rules.eligibility)
+        raw_amount = None if item_rules.reward is None else compiler.reward(item_rules.reward)
+        layered = source.copy()
+        for index, layer in enumerate(compiler.stages):
+            step = exp.select(exp.Star(), *layer).from_(layered)
+            layered = exp.alias_(exp.Subquery(this=step), f"s{index}", table=True)
+        parts = [exp.alias_(exp.column(id_column), id_column), exp.alias_(eligible, "eligible")]
+        if raw_amount is not None:
+            parts.append(exp.alias_(raw_amount, "raw_amount"))
+        inner = exp.select(*parts).from_(layered)
         raw = None if item_rules.reward is None else exp.column("raw_amount", table="i")
         status, amount = _status_amount(exp.column("eligible", table="i"), raw, item_rules.reward)
         query = exp.select(

@@ -26,7 +26,7 @@ import csv
 import threading
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
@@ -274,6 +274,7 @@ class EnterpriseFileReader:
     def __iter__(self) -> Iterator[AcceptedRow | RejectedRow]:
         assert self._rows is not None, "open() first"
         rows = self._rows
+        row_number = 1
         while True:
             try:
                 row_number, cells = next(rows)
@@ -281,7 +282,8 @@ class EnterpriseFileReader:
                 return
             except UnicodeDecodeError:
                 raise EnterpriseFileRejectedError(
-                    "文件中有不是 UTF-8 编码的内容（可能是 GBK）：请另存为 CSV UTF-8 后重新导入"
+                    f"文件第 {row_number + 1} 行附近有不是 UTF-8 编码的内容（可能是 GBK），从这里起未导入："
+                    "请另存为 CSV UTF-8 后重新导入"
                 ) from None
             except csv.Error as error:
                 raise EnterpriseFileRejectedError(
@@ -364,7 +366,7 @@ def safe_file_name(name: str) -> str:
     return base[-255:]
 
 
-def read_ahead(items: Iterator[_T], *, depth: int = 2) -> Iterator[_T]:
+def read_ahead(items: Iterator[_T], *, depth: int = 2) -> Generator[_T, None, None]:
     """Yields the items of `items`, produced by a background thread up to `depth` items ahead.
 
     Why: an import spends half its time waiting for the database (COPY, index maintenance, commit).
