@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("huiqi.core.urls")),
     path("accounts/", include("huiqi.accounts.urls")),
     path("enterprises/", include("huiqi.enterprises.urls")),
+    path("policies/", include("huiqi.policies.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -167,3 +167,25 @@ def test_postgresql_amounts_are_numeric_with_two_places(pg_connection: Any) -> N
         f"SELECT {compiled.amount} FROM (SELECT 1000::numeric AS revenue, NULL::text[] AS tags) AS e"
     ).fetchone()[0]
     assert str(amount) == "0.01"
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("999999999999999 * 999999999999999", (None, "needs_info")),  # beyond 10^15: NULL, not a bigint error
+        ("(10000000) / (0)", (None, "needs_info")),
+        ("employees * 9999999999999", (None, "needs_info")),
+        ("employees / 3", ("333.00", "eligible")),
+    ],
+)
+def test_postgresql_computes_in_numeric_never_bigint(
+    pg_connection: Any, formula: str, expected: tuple[str | None, str]
+) -> None:
+    rules = parse_item_rules(
+        {"eligibility": {"field": "tags", "op": "is_not_null"}, "reward": {"formula": formula}}
+    )
+    compiled = compile_item(rules)
+    row = pg_connection.execute(
+        f"SELECT {compiled.amount}, {compiled.status} FROM (SELECT 999::integer AS employees, NULL::text[] AS tags) AS e"
+    ).fetchone()
+    assert (None if row[0] is None else str(row[0]), row[1]) == expected

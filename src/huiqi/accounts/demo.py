@@ -205,6 +205,7 @@ class DemoResult:
     enterprises_imported: dict[str, Any] = field(default_factory=dict)
     accounts: list[User] = field(default_factory=list)
     seconds: float = 0.0
+    policies_summary: str = ""  # the demo policy library (huiqi.policies.demo)
 
 
 def _ensure_department(
@@ -370,6 +371,13 @@ def load_enterprises(
     }
 
 
+def load_policies(result: DemoResult) -> None:
+    """The demo policy library (documents and items, published at once); unchanged items are skipped."""
+    from huiqi.policies.demo import load_demo_policies
+
+    result.policies_summary = load_demo_policies(actor=None).summary()
+
+
 def load_demo(
     *, enterprise_count: int = 5000, seed: int = 2026, progress: Callable[[int, int], None] | None = None
 ) -> DemoResult:
@@ -381,6 +389,7 @@ def load_demo(
     if enterprise_count > 0:
         load_enterprises(result, count=enterprise_count, seed=seed, progress=progress)
     load_enterprise_users(result, password=DEMO_PASSWORD)
+    load_policies(result)
     result.seconds = time.monotonic() - started
     return result
 

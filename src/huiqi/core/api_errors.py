@@ -1,6 +1,6 @@
 """One error format for every API error:
 
-    {"error": {"code": "validation_failed", "message": "...", "fields": {"uscc": ["..."]}, ...}}
+{"error": {"code": "validation_failed", "message": "...", "fields": {"uscc": ["..."]}, ...}}
 """
 
 from typing import Any
@@ -23,11 +23,14 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         extra = dict(exc.extra)
-        fields = {exc.field: [exc.message]} if exc.field else None
+        fields: dict[str, Any] | None = {exc.field: [exc.message]} if exc.field else None
         if isinstance(extra.get("errors"), dict):
             # A service that names every faulty field ({field: [reason]}) gives the same `fields` as a
             # serializer would.
-            fields = {name: list(r) if isinstance(r, list | tuple) else [r] for name, r in extra.pop("errors").items()}
+            fields = {
+                name: list(r) if isinstance(r, list | tuple) else [r]
+                for name, r in extra.pop("errors").items()
+            }
         return Response(error_body(exc.code, exc.message, fields=fields, **extra), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -52,7 +55,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="机器可读的错误代码，如 validation_failed、not_found")
     message = serializers.CharField(help_text="给人看的中文说明")
-    fields = serializers.DictField(
+    # DRF pops declared fields off the class, so this does not shadow Serializer.fields at run time.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()), required=False, help_text="各字段的错误"
     )
 

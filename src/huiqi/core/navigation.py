@@ -22,10 +22,22 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("市场主体库", "enterprises:list", "buildings", ALL_STAFF - {Role.AUDIT_ADMIN, Role.SECURITY_ADMIN}),
     NavItem("企业导入", "enterprises:import", "upload", frozenset({Role.SYSTEM_ADMIN})),
     NavItem("我的企业", "enterprises:mine", "building", frozenset({Role.ENTERPRISE})),
+    NavItem("我能享受的政策", "policies:my_matches", "gift", frozenset({Role.ENTERPRISE})),
     NavItem("工作日历", "core:calendar", "calendar3", frozenset({Role.SYSTEM_ADMIN})),
     NavItem("审计日志", "core:audit", "shield-check", frozenset({Role.AUDIT_ADMIN})),
     NavItem("账号安全", "accounts:account_list", "person-lock", frozenset({Role.SECURITY_ADMIN})),
     NavItem("账号与部门", "admin:index", "people", frozenset({Role.SYSTEM_ADMIN})),
+    NavItem("政策编辑", "policies:item_list", "journal-text", frozenset({Role.POLICY_EDITOR})),
+    NavItem("政策审核", "policies:review_queue", "clipboard-check", frozenset({Role.POLICY_REVIEWER})),
+    NavItem(
+        "政策查询",
+        "policies:search",
+        "search",
+        frozenset(Role) - {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN},
+    ),
+    NavItem(
+        "匹配任务", "policies:match_runs", "diagram-3", frozenset({Role.POLICY_REVIEWER, Role.SYSTEM_ADMIN})
+    ),
     NavItem("消息", "core:inbox", "bell", frozenset(Role)),
     NavItem("接口文档", "api-docs", "code-square", frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN})),
 ]

@@ -16,6 +16,19 @@ Import semantics (decided here, the contract is silent):
   progress of a long import is visible and memory stays bounded); with `atomic` everything runs in
   one transaction that is rolled back if any row is rejected. `dry_run` reads and compares only.
 - One audit event "enterprise.import" per import (not per row), with the counts; none for a dry run.
+
+Profile-changed listeners: other apps keep facts derived from profiles (policy matches) and must
+refresh them when profiles change, but this app must not depend on them (ARCHITECTURE.md: facts flow
+one way, out of the registry). STYLE.md forbids signals for this, so, as core.calendar_services does
+for deadlines, an app registers a plain function at start-up (in its AppConfig.ready):
+
+    def on_profiles_changed(*, enterprise_ids: tuple[int, ...] | None, actor) -> None: ...
+    register_profile_changed_listener(on_profiles_changed)
+
+Every write that creates or changes profiles calls each listener once, inside its transaction
+(a listener defers its work with transaction.on_commit): `enterprise_ids` are the enterprises that
+changed, or None when an import changed more than PROFILE_CHANGE_ID_LIMIT of them (then treat the
+whole registry as changed). Nothing is called for a dry run or a write that changed nothing.
 """
 
 import io
@@ -24,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
@@ -73,7 +86,9 @@ __all__ = [
     "export_enterprises",
     "import_enterprises",
     "process_import_batch",
+    "register_profile_changed_listener",
     "start_import_batch",
+    "unregister_profile_changed_listener",
     "update_enterprise_profile",
 ]
 
@@ -83,6 +98,42 @@ MAX_STORED_ERRORS = 10_000
 DEFAULT_CHUNK_SIZE = 10_000
 
 ProgressCallback = Callable[[int, int], None]
+
+# --- profile-changed listeners (see the module docstring) -----------------------------------------
+
+#: An import that changes more enterprises than this reports None ("many") instead of their ids.
+PROFILE_CHANGE_ID_LIMIT = 10_000
+
+
+class ProfileChangedListener(Protocol):
+    def __call__(self, *, enterprise_ids: tuple[int, ...] | None, actor: Any) -> Any: ...
+
+
+_profile_listeners: list[ProfileChangedListener] = []
+
+
+def register_profile_changed_listener(listener: ProfileChangedListener) -> ProfileChangedListener:
+    """Registers a function called after profiles are created or changed (see the module docstring).
+    Registering twice is a no-op. Usable as a decorator."""
+    if listener not in _profile_listeners:
+        _profile_listeners.append(listener)
+    return listener
+
+
+def unregister_profile_changed_listener(listener: ProfileChangedListener) -> None:
+    if listener in _profile_listeners:
+        _profile_listeners.remove(listener)
+
+
+def registered_profile_changed_listeners() -> tuple[ProfileChangedListener, ...]:
+    return tuple(_profile_listeners)
+
+
+def _notify_profiles_changed(*, enterprise_ids: tuple[int, ...] | None, actor: Any) -> None:
+    if enterprise_ids is not None and not enterprise_ids:
+        return
+    for listener in list(_profile_listeners):
+        listener(enterprise_ids=enterprise_ids, actor=actor)
 
 
 @dataclass
@@ -165,6 +216,15 @@ class _ChunkImporter:
         self.update_fields = (*(name for name, _ in self.compared), SIZE_CLASS)
         self.touches_size = bool(SIZE_INPUTS.intersection(columns))
         self.defaults = {column.name: column.empty for column in COLUMNS}
+        # The enterprises written, for the profile-changed listeners (None: more than the limit).
+        self.changed_ids: list[int] | None = []
+
+    def _remember_changed(self, ids: list[int]) -> None:
+        if self.changed_ids is None:
+            return
+        self.changed_ids.extend(ids)
+        if len(self.changed_ids) > PROFILE_CHANGE_ID_LIMIT:
+            self.changed_ids = None
 
     def apply(self, rows: list[AcceptedRow], *, write: bool) -> None:
         existing = bulk.fetch_existing([row.values["uscc"] for row in rows])
@@ -209,6 +269,7 @@ class _ChunkImporter:
             tail = (ChangeSource.IMPORT.value, self.source_ref, self.batch_id, self.actor_id, stamp)
             bulk.insert_creations(ids, tail)
             bulk.insert_changes([(*change, *tail) for change in changes])
+        self._remember_changed([*ids, *(update[-1] for update in updates)])
 
 
 def import_enterprises(
@@ -254,6 +315,7 @@ def import_enterprises(
                             raise _RowsRejectedError
                         result.is_written = True
                         _record_import_event(actor, result, batch)
+                        _notify_import_changes(importer, actor)
                 except _RowsRejectedError:
                     _record_import_event(actor, result, batch)
             else:
@@ -261,6 +323,7 @@ def import_enterprises(
                 result.is_written = not dry_run
                 if not dry_run:
                     _record_import_event(actor, result, batch)
+                    _notify_import_changes(importer, actor)
     except Exception as error:
         if batch is not None:
             message = getattr(error, "message", None) or f"导入中断：{error}"
@@ -271,6 +334,11 @@ def import_enterprises(
     if progress is not None:
         progress(result.total_rows, result.total_rows)
     return result
+
+
+def _notify_import_changes(importer: _ChunkImporter, actor: Any) -> None:
+    ids = importer.changed_ids
+    _notify_profiles_changed(enterprise_ids=None if ids is None else tuple(ids), actor=actor)
 
 
 def _run(
@@ -609,6 +677,7 @@ def update_enterprise_profile(
             before={name: to_text(old[name]) for name in changed},
             after={name: to_text(value) for name, value in changed.items()},
         )
+        _notify_profiles_changed(enterprise_ids=(locked.pk,), actor=actor)
     enterprise.refresh_from_db()
     return locked
 
@@ -652,4 +721,5 @@ def create_enterprise(*, actor: Any, data: dict[str, Any], source: str = ChangeS
                 SIZE_CLASS: enterprise.size_class,
             },
         )
+        _notify_profiles_changed(enterprise_ids=(enterprise.pk,), actor=actor)
     return enterprise

@@ -35,6 +35,8 @@ class PolicyDocument(models.Model):
     full_text = models.TextField("全文", blank=True, default="")
     themes = models.JSONField("主题", default=list, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    # Lets the search index (search.py) notice an edited document with one cheap MAX() per query.
+    updated_at = models.DateTimeField("修改时间", auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = "政策文件"
@@ -197,3 +199,66 @@ class MatchResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id}/{self.item_id}: {self.status}"
+
+
+class MatchRunStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "匹配中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class MatchRunTrigger(models.TextChoices):
+    MANUAL = "manual", "手动发起"
+    PUBLISH = "publish", "条目发布后"
+    REGISTRY = "registry", "企业库批量变更后"
+    COMMAND = "command", "命令行"
+
+
+class MatchRun(models.Model):
+    """One run of the all-against-all job (or of some items after publishing), with its progress.
+
+    Progress is counted in items: the job evaluates the registry against a group of items at a time
+    and replaces those items' MatchResult rows, so `processed_items` of `total_items` are done.
+    """
+
+    status = models.CharField(
+        "状态", max_length=10, choices=MatchRunStatus.choices, default=MatchRunStatus.PENDING, db_index=True
+    )
+    trigger = models.CharField(
+        "发起方式", max_length=10, choices=MatchRunTrigger.choices, default=MatchRunTrigger.MANUAL
+    )
+    as_of = models.DateField("评估日期")
+    item_codes = models.JSONField("限定条目", default=list, blank=True)
+    total_items = models.PositiveIntegerField("条目数", default=0)
+    processed_items = models.PositiveIntegerField("已处理条目", default=0)
+    enterprise_count = models.PositiveIntegerField("企业数", default=0)
+    eligible_count = models.PositiveIntegerField("符合", default=0)
+    needs_info_count = models.PositiveIntegerField("需补充信息", default=0)
+    failure_message = models.TextField("失败原因", blank=True, default="")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "匹配任务"
+        verbose_name_plural = "匹配任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"匹配任务 {self.pk}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (MatchRunStatus.PENDING, MatchRunStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == MatchRunStatus.DONE:
+            return 100
+        if not self.total_items:
+            return 0
+        return min(100, self.processed_items * 100 // self.total_items)

@@ -31,7 +31,7 @@ from huiqi.accounts.enums import Role
 from huiqi.accounts.permissions import require_role
 from huiqi.core.audit import record_event
 from huiqi.core.errors import PermissionDeniedError, ValidationFailedError
-from huiqi.policies import matching
+from huiqi.policies import match_runs, matching
 from huiqi.policies.errors import (
     PolicyExampleFailedError,
     PolicyRulesInvalidError,
@@ -209,6 +209,10 @@ def import_policy_items(*, paths: Sequence[Path], actor: Any = None, as_draft: b
                 continue
             for raw in raw_items:
                 _import_one(raw, actor=actor, as_draft=as_draft, seen=seen, report=report)
+    # One re-match of every published item (match_runs.py), not one per item: one pass over the registry.
+    match_runs.schedule_item_rematch(
+        item_codes=[item.code for item in report.imported if item.status == VersionStatus.PUBLISHED]
+    )
     return report
 
 
@@ -330,6 +334,9 @@ def _take_step(*, actor: Any, version: PolicyItemVersion, step: Step, note: str 
             before={"status": before},
             after={"status": locked.status, **({"note": note} if note else {})},
         )
+        if step in (Step.PUBLISH, Step.RETIRE):
+            # Stored match results follow the library: re-match this item after commit (match_runs.py).
+            match_runs.schedule_item_rematch(item_codes=[locked.item.code])
     return locked
 
 

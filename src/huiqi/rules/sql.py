@@ -52,14 +52,19 @@ class CompiledItem:
     amount_expression: exp.Expr
 
 
-def _number(value: Decimal | int) -> exp.Expr:
+def _number(value: Decimal | int, *, decimal: bool = False) -> exp.Expr:
+    """A numeric literal; ``decimal`` writes a decimal point so the database computes in numeric /
+    DECIMAL, never in bigint (whose overflow is an error, not NULL)."""
     text = format(Decimal(value), "f")
+    if decimal and "." not in text:
+        text += ".0"
     if text.startswith("-"):
         return exp.Neg(this=exp.Literal.number(text[1:]))
     return exp.Literal.number(text)
 
 
-_LIMIT = _number(numbers.LIMIT)
+# A decimal literal: clamping an integer column against it makes every number numeric / DECIMAL.
+_LIMIT = _number(numbers.LIMIT, decimal=True)
 _SCALE_FACTOR = _number(numbers.ONE)
 _UNIT = _number(Decimal(1).scaleb(-numbers.SCALE))
 
@@ -71,9 +76,11 @@ def _paren(expression: exp.Expr) -> exp.Expr:
 def _bounded(value: exp.Expr) -> exp.Expr:
     """NULL unless -10^15 < value < 10^15; NULL stays NULL (LEAST/GREATEST skip NULL, NULLIF catches it)."""
     clamped = exp.Greatest(
-        this=exp.Least(this=value, expressions=[_LIMIT]), expressions=[exp.Neg(this=_LIMIT)]
+        this=exp.Least(this=value, expressions=[_LIMIT.copy()]), expressions=[exp.Neg(this=_LIMIT.copy())]
     )
-    return exp.Nullif(this=exp.Nullif(this=clamped, expression=_LIMIT), expression=exp.Neg(this=_LIMIT))
+    return exp.Nullif(
+        this=exp.Nullif(this=clamped, expression=_LIMIT.copy()), expression=exp.Neg(this=_LIMIT.copy())
+    )
 
 
 def _case(ifs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Case:
@@ -175,7 +182,7 @@ class _Compiler:
         span = self._days(following, last.copy())
         numerator = exp.Add(this=exp.Mul(this=days, expression=_number(2 * numbers.ONE)), expression=span)
         fraction = exp.IntDiv(this=numerator, expression=exp.Mul(this=_number(2), expression=span.copy()))
-        return exp.Add(this=_paren(whole), expression=exp.Mul(this=_paren(fraction), expression=_UNIT))
+        return exp.Add(this=_paren(whole), expression=exp.Mul(this=_paren(fraction), expression=_UNIT.copy()))
 
     # -- arithmetic
     def divide(self, left: exp.Expr, right: exp.Expr) -> exp.Expr:
@@ -189,11 +196,13 @@ class _Compiler:
             [(exp.LT(this=left.copy(), expression=_number(0)), exp.Neg(this=_number(1)))], _number(1)
         )
         numerator = exp.Add(
-            this=exp.Mul(this=exp.Mul(this=_number(2), expression=_paren(left)), expression=_SCALE_FACTOR),
+            this=exp.Mul(
+                this=exp.Mul(this=_number(2), expression=_paren(left)), expression=_SCALE_FACTOR.copy()
+            ),
             expression=exp.Mul(this=exp.Abs(this=divisor.copy()), expression=sign_of_left),
         )
         quotient = exp.IntDiv(this=numerator, expression=exp.Mul(this=_number(2), expression=_paren(divisor)))
-        return _bounded(exp.Mul(this=_paren(quotient), expression=_UNIT))
+        return _bounded(exp.Mul(this=_paren(quotient), expression=_UNIT.copy()))
 
     def staged(self, expression: exp.Expr, stage: int) -> tuple[exp.Expr, int]:
         """In a staged query, compute ``expression`` into a column of the next layer (see select_sql)."""
@@ -207,7 +216,7 @@ class _Compiler:
 
     def formula(self, node: Expression) -> tuple[exp.Expr, int]:
         if isinstance(node, Number):
-            return _number(node.value), 0
+            return _number(node.value, decimal=True), 0
         if isinstance(node, FieldRef):
             return self.number_field(node.name), 0
         if isinstance(node, Negate):
@@ -318,7 +327,7 @@ class _Compiler:
     # -- rewards and status
     def amount(self, amount: Amount) -> exp.Expr:
         if isinstance(amount, FixedAmount):
-            return _number(amount.amount)
+            return _number(amount.amount, decimal=True)
         return self.formula(amount.formula.root)[0]
 
     def reward(self, reward: Reward) -> exp.Expr:

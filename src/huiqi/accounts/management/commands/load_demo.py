@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 "企业 enterprises: 共 {total_rows} 行 rows，新增 created {created}，更新 updated {updated}，"
                 "未变化 unchanged {unchanged}，拒绝 rejected {rejected}".format(**imported)
             )
+        if result.policies_summary:
+            self.stdout.write(f"惠企政策 policies: {result.policies_summary}")
         self.stdout.write(f"用时 elapsed: {result.seconds:.1f} s\n")
         header = ("用户名 Username", "角色 Role", "部门/企业 Department/Enterprise", "密码 Password")
         self.stdout.write("演示账号 Demo accounts (http://127.0.0.1:8000/accounts/login/):")

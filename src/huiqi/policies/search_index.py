@@ -1,0 +1,632 @@
+"""The index behind policy search (search.py): documents and items, in Chinese.
+
+Why an index in memory: a city's library is a few thousand documents (德阳 3,374, 济南 2,488), a few
+tens of megabytes of text. Segmented with jieba and ranked with BM25 (bm25s) in the process, a query
+costs well under a millisecond of scoring, filters are numpy masks over arrays built once, and the
+same code runs on SQLite and PostgreSQL (whose own full-text search has no Chinese segmentation
+without a server extension). benchmarks/policy_search.py measures it over 5,000 documents.
+
+Decisions (issue 4 is silent on them):
+- Segmentation: jieba's search mode for documents and queries alike, so a query word also finds the
+  longer words that contain it (研发 finds 研发费用), with the library's own words added to the
+  dictionary (专精特新, 研发费用, 高新技术企业, ...). Text is folded (full-width ASCII to ASCII, lower
+  case) without changing its length, so matches found in the folded text highlight the original.
+- What is searched: documents (title, 文号, issuing department, themes, full text) and items (code,
+  title, their document's title, eligibility and reward in words, by the rules engine's explanation
+  helpers). BM25 has one field, so a title counts three times. An item is searched in the version in
+  force today, else its newest published version (so an expired or future item is still found; the
+  "effective" filter leaves it out); drafts, versions in review and retired versions never are.
+- Filters (masks over arrays built here): level; issuing department (exact); region (GB/T 2260 prefix: a city includes its
+  districts); theme; currently effective (today within valid_from..valid_to of a document,
+  effective_from..effective_to of an item; a missing bound is open); open for application (an item
+  in force, not 免申即享 (nothing to apply for), today within its application window, a missing bound
+  open; a document when one of its items is).
+- Index lifecycle: built lazily, once per process, on the first search. Every search first reads a
+  stamp (counts, largest ids, last update / publication / retirement times of documents and of
+  published and retired versions, and today's date: two aggregate queries on indexed columns); when
+  it differs, the corpus is read again and the index rebuilt if any indexed text changed. So a
+  publish, a retirement or an edited document is seen by the next search in every process.
+- Persistence: the tokens, not the index. jieba segments about 300,000 characters a second here, so
+  5,000 documents take half a minute cold; tokens are cached by the hash of the text they come from,
+  in memory and in `POLICY_SEARCH_CACHE_DIR` (default var/cache/policy_search, JSON: reading it runs
+  no code), and a process builds its index from them in a few seconds. BM25 weights depend on the
+  whole corpus, so the matrix is rebuilt (vectorised, below) rather than stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import jieba
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from huiqi.enterprises.selectors import region_prefix
+from huiqi.policies.models import PolicyDocument, PolicyItemVersion
+from huiqi.policies.selectors_library import public_versions
+from huiqi.policies.workflow import VersionStatus
+from huiqi.rules import explain
+from huiqi.rules.errors import RuleValidationError
+from huiqi.rules.fields import DEFAULT_REGISTRY
+from huiqi.rules.schema import AllOf, AnyOf, Condition, FixedAmount, Leaf, NotOf, Reward
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT = "document"
+ITEM = "item"
+KIND_LABELS = {DOCUMENT: "政策文件", ITEM: "奖补项目"}
+MAX_QUERY_LENGTH = 100
+SNIPPET_CHARS = 110
+TITLE_WEIGHT = 3
+#: Words of the policy library that jieba's dictionary lacks or splits; kept whole (search mode
+#: still adds their parts). Changing the list changes TOKENIZER_KEY, which invalidates cached tokens.
+DOMAIN_WORDS = (
+    "专精特新", "小巨人", "单项冠军", "瞪羚企业", "独角兽企业", "高新技术企业", "科技型中小企业",
+    "研发费用", "研发投入", "加计扣除", "后补助", "免申即享", "首台套", "首批次", "贷款贴息", "稳岗补贴",
+    "房租补贴", "租金补贴", "数字经济", "智能制造", "技术改造", "工业互联网", "上云用云", "总部企业",
+    "规上企业", "规模以上", "揭榜挂帅", "孵化器", "众创空间", "纳税信用", "以工代训", "一次性奖励",
+    "营业收入", "主营业务收入", "知识产权", "发明专利", "人才引进", "创业担保贷款", "产业链",
+)  # fmt: skip
+TOKENIZER_KEY = hashlib.sha1(("jieba-search-v1|" + "|".join(DOMAIN_WORDS)).encode()).hexdigest()[:12]
+STOPWORDS = frozenset(
+    ("的", "了", "和", "与", "及", "等", "对", "在", "为", "是", "或", "其", "按", "由", "将", "于", "以",
+     "并", "之", "把", "被", "也", "而", "所", "从", "向", "就", "都", "该", "各", "上", "下", "中")
+)  # fmt: skip
+_WORD = re.compile(r"\w")
+# Length-preserving folding: full-width ASCII (U+FF01-FF5E) and the ideographic space to ASCII, A-Z
+# to a-z. Positions in the folded text are positions in the original, for highlighting.
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FOLD |= {ord(c): ord(c.lower()) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_FOLD |= {code: ord(chr(code - 0xFEE0).lower()) for code in range(0xFF21, 0xFF3B)}
+_FAR_PAST = 0
+_FAR_FUTURE = date.max.toordinal()
+
+
+def fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+# --------------------------------------------------------------------------------- tokenizer
+_tokenizer_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+
+
+def _cache_dir() -> Path | None:
+    configured = getattr(settings, "POLICY_SEARCH_CACHE_DIR", "unset")
+    if configured == "unset":
+        return Path(settings.VAR_DIR) / "cache" / "policy_search"
+    return Path(configured) if configured else None
+
+
+def _jieba() -> jieba.Tokenizer:
+    """Our own jieba tokenizer, initialised once and quietly; its dictionary cache goes under var/."""
+    global _tokenizer
+    if _tokenizer is not None:
+        return _tokenizer
+    with _tokenizer_lock:
+        if _tokenizer is None:
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            directory = _cache_dir() or Path(tempfile.gettempdir())
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                tokenizer.tmp_dir = str(directory)
+            except OSError:
+                tokenizer.tmp_dir = tempfile.gettempdir()
+            tokenizer.initialize()
+            for word in DOMAIN_WORDS:
+                tokenizer.add_word(word)
+            _tokenizer = tokenizer
+    return _tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """The search tokens of a text: jieba search mode over the folded text, without punctuation and
+    stop words."""
+    return [token for token in _jieba().cut_for_search(fold(text), HMM=True) if _kept(token)]
+
+
+def _kept(token: str) -> bool:
+    return bool(_WORD.search(token)) and token not in STOPWORDS and not token.isspace()
+
+
+def query_words(query: str) -> list[tuple[str, ...]]:
+    """The words of a query (jieba's accurate mode), each with its search-mode parts, word last:
+    "研发费用补助" -> [("研发", "费用", "研发费用"), ("补助",)]."""
+    tokenizer = _jieba()
+    words: dict[str, tuple[str, ...]] = {}
+    for word in tokenizer.cut(fold(query), HMM=True):
+        word = word.strip()
+        if word and _kept(word) and word not in words:
+            parts = [part for part in tokenizer.cut_for_search(word, HMM=False) if _kept(part)]
+            words[word] = (*dict.fromkeys(part for part in parts if part != word), word)
+    return list(words.values())
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct search tokens of a query, in order (what is scored and highlighted)."""
+    return list(dict.fromkeys(part for word in query_words(query) for part in word))
+
+
+# ------------------------------------------------------------------------------------ entries
+_GROUPS = {AllOf: "同时满足", AnyOf: "满足其一"}
+
+
+def _condition_words(node: Condition, lines: list[str]) -> None:
+    if isinstance(node, Leaf):
+        spec = DEFAULT_REGISTRY.get(node.field)
+        lines.append(explain.requirement(spec, node.op, node.value, negated=False) if spec else node.field)
+    elif isinstance(node, NotOf):
+        inner: list[str] = []
+        _condition_words(node.child, inner)
+        lines.append("不满足：" + "，".join(inner))
+    else:
+        inner = []
+        for child in node.children:
+            _condition_words(child, inner)
+        lines.append(
+            "（满足其一：" + "，或".join(inner) + "）" if isinstance(node, AnyOf) else "；".join(inner)
+        )
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _amount_words(amount: Any) -> str:
+    if isinstance(amount, FixedAmount):
+        return f"{amount.amount:,.2f}".rstrip("0").rstrip(".") + " 元"
+    source = amount.formula.source
+
+    def label(match: re.Match[str]) -> str:
+        spec = DEFAULT_REGISTRY.get(match.group(0))
+        return spec.label if spec is not None else match.group(0)
+
+    return "按 " + _NAME.sub(label, source).replace("*", "×").replace("/", "÷") + " 计算"
+
+
+def _reward_words(reward: Reward | None) -> str:
+    if reward is None:
+        return ""
+    if reward.tiers:
+        parts = []
+        for tier in reward.tiers:
+            when: list[str] = []
+            _condition_words(tier.when, when)
+            parts.append(f"{'；'.join(when)}的，{_amount_words(tier.amount)}")
+        text = "；".join(parts)
+    else:
+        text = _amount_words(reward.amount)
+    if reward.cap is not None:
+        text += f"，最高不超过 {reward.cap:,.2f}".rstrip("0").rstrip(".") + " 元"
+    return "奖励：" + text
+
+
+def describe_rules(version: PolicyItemVersion) -> str:
+    """An item version's eligibility and reward in Chinese words (what search reads and shows)."""
+    from huiqi.policies.matching import rules_of
+
+    try:
+        rules = rules_of(version)
+    except RuleValidationError:
+        return ""
+    lines: list[str] = []
+    _condition_words(rules.eligibility, lines)
+    reward = _reward_words(rules.reward)
+    return "申报条件：" + "；".join(lines) + "。" + (reward + "。" if reward else "")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One searchable thing: a document, or an item in one of its versions."""
+
+    kind: str
+    object_id: int
+    code: str
+    title: str
+    body: str
+    extra: str
+    level: str
+    department: str
+    region_code: str
+    themes: tuple[str, ...]
+    document_id: int
+    document_title: str
+    document_number: str
+    published_on: date | None
+    starts_on: date | None
+    ends_on: date | None
+    opens_on: date | None = None
+    closes_on: date | None = None
+    auto_entitlement: bool = False
+    version_number: int | None = None
+
+    def indexed_text(self) -> str:
+        return "\n".join([*([self.title] * TITLE_WEIGHT), self.extra, self.body])
+
+    @property
+    def text_hash(self) -> str:
+        digest = hashlib.sha1(f"{TOKENIZER_KEY}\n{self.indexed_text()}".encode())
+        return digest.hexdigest()
+
+
+def _document_entries() -> list[Entry]:
+    rows = PolicyDocument.objects.order_by("id").values_list(
+        "id", "title", "document_number", "issuing_department", "level", "region_code",
+        "published_on", "valid_from", "valid_to", "full_text", "themes",
+    )  # fmt: skip
+    entries = []
+    for pk, title, number, department, level, region, published, start, end, text, themes in rows:
+        themes = tuple(str(theme) for theme in themes or ())
+        extra = " ".join([number, department, *themes])
+        entries.append(
+            Entry(DOCUMENT, pk, number, title, text or "", extra, level, department, region, themes,
+                  pk, title, number, published, start, end)
+        )  # fmt: skip
+    return entries
+
+
+def _item_entry(version: PolicyItemVersion, document_themes: dict[int, tuple[str, ...]]) -> Entry:
+    document = version.document
+    return Entry(
+        kind=ITEM,
+        object_id=version.item_id,
+        code=version.item.code,
+        title=version.title,
+        body=describe_rules(version),
+        extra=" ".join([version.item.code, document.title, document.issuing_department]),
+        level=document.level,
+        department=document.issuing_department,
+        region_code=document.region_code,
+        themes=document_themes.get(document.pk, ()),
+        document_id=document.pk,
+        document_title=document.title,
+        document_number=document.document_number,
+        published_on=document.published_on,
+        starts_on=version.effective_from,
+        ends_on=version.effective_to,
+        opens_on=version.application_opens_on,
+        closes_on=version.application_closes_on,
+        auto_entitlement=version.auto_entitlement,
+        version_number=version.number,
+    )
+
+
+def load_entries(*, today: date) -> list[Entry]:
+    """Every searchable document and item, as of `today` (which item version is searched)."""
+    documents = _document_entries()
+    themes = {entry.object_id: entry.themes for entry in documents}
+    return documents + [_item_entry(version, themes) for version in public_versions(as_of=today)]
+
+
+def corpus_stamp(*, today: date) -> tuple[Any, ...]:
+    """What changes whenever the searchable corpus may have changed (two indexed aggregates)."""
+    documents = PolicyDocument.objects.aggregate(n=Count("id"), top=Max("id"), changed=Max("updated_at"))
+    versions = PolicyItemVersion.objects.filter(
+        status__in=(VersionStatus.PUBLISHED, VersionStatus.RETIRED)
+    ).aggregate(n=Count("id"), top=Max("id"), published=Max("published_at"), retired=Max("retired_at"))
+    return (today, *documents.values(), *versions.values())
+
+
+# ---------------------------------------------------------------------------------- token store
+class TokenStore:
+    """Token ids by text hash, in memory, and the tokens in one JSON file replaced atomically.
+
+    One vocabulary per process that only grows, so an entry's ids stay valid across rebuilds and an
+    unchanged document is never segmented or mapped again.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.path = directory / f"tokens-{TOKENIZER_KEY}.json" if directory else None
+        self.vocab: dict[str, int] = {}
+        self.words: list[str] = []
+        self.ids: dict[str, np.ndarray] = {}
+        self._stored: dict[str, str] | None = None
+
+    def _read_file(self) -> dict[str, str]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            return {str(key): str(text) for key, text in stored.items()}
+        except (OSError, ValueError, AttributeError):
+            logger.warning("policy search: token cache %s unreadable, rebuilding it", self.path)
+            return {}
+
+    def _to_ids(self, tokens: Iterable[str]) -> np.ndarray:
+        vocab, words = self.vocab, self.words
+        ids = []
+        for token in tokens:
+            token_id = vocab.get(token)
+            if token_id is None:
+                token_id = vocab[token] = len(words)
+                words.append(token)
+            ids.append(token_id)
+        return np.array(ids, dtype=np.int32)
+
+    def ids_for(self, entries: Sequence[Entry]) -> tuple[list[np.ndarray], int]:
+        """Each entry's token ids, and how many entries had to be segmented now."""
+        result, fresh = [], 0
+        for entry in entries:
+            key = entry.text_hash
+            ids = self.ids.get(key)
+            if ids is None:
+                if self._stored is None:
+                    self._stored = self._read_file()
+                text = self._stored.pop(key, None)
+                if text is None:
+                    tokens = [token.replace(" ", "") for token in tokenize(entry.indexed_text())]
+                    fresh += 1
+                else:
+                    tokens = text.split(" ") if text else []
+                ids = self.ids[key] = self._to_ids(tokens)
+            result.append(ids)
+        keep = {entry.text_hash for entry in entries}
+        self.ids = {key: value for key, value in self.ids.items() if key in keep}
+        if fresh:
+            self._save()
+        self._stored = {}
+        return result, fresh
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        words = self.words
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                data = {key: " ".join(words[i] for i in ids.tolist()) for key, ids in self.ids.items()}
+                json.dump(data, file, ensure_ascii=False)
+            os.replace(temporary, self.path)
+        except OSError:
+            logger.warning("policy search: could not write token cache %s", self.path)
+
+
+# ---------------------------------------------------------------------------------------- BM25
+class VectorBM25(bm25s.BM25):
+    """bm25s's BM25 (Lucene variant) whose index is built with numpy in one pass.
+
+    bm25s builds its matrix with a Python loop and a Counter per document (about 4 s for 5 million
+    tokens here); `build_index_from_ids` is its documented hook for building another way. Same
+    weights (idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tf / (k1 (1 - b + b dl / avgdl) + tf)),
+    same matrix layout, so scoring is bm25s's own; tests check the scores against stock bm25s.
+    Takes each document's token ids as a numpy int array.
+    """
+
+    def build_index_from_ids(
+        self,
+        unique_token_ids: Any,
+        corpus_token_ids: Any,
+        show_progress: bool = False,
+        leave_progress: bool = False,
+    ) -> dict[str, Any]:
+        import scipy.sparse as sp
+
+        self.nonoccurrence_array = None  # the Lucene variant has none
+        n_docs, n_vocab = len(corpus_token_ids), len(unique_token_ids)
+        lengths = np.fromiter((len(ids) for ids in corpus_token_ids), dtype=np.int64, count=n_docs)
+        flat = np.concatenate(corpus_token_ids).astype(np.int64) if n_docs else np.zeros(0, np.int64)
+        docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        pairs, tf = np.unique(docs * n_vocab + flat, return_counts=True)
+        pair_docs, pair_tokens = pairs // n_vocab, pairs % n_vocab
+        df = np.bincount(pair_tokens, minlength=n_vocab)
+        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        average = lengths.mean() if n_docs else 1.0
+        norm = self.k1 * ((1 - self.b) + self.b * lengths[pair_docs] / average)
+        weights = (idf[pair_tokens] * (tf / (norm + tf))).astype(self.dtype)
+        matrix = sp.csc_matrix((weights, (pair_docs, pair_tokens)), shape=(n_docs, n_vocab), dtype=self.dtype)
+        return {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": n_docs}
+
+
+# --------------------------------------------------------------------------------------- index
+def _codes(values: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:
+    mapping: dict[str, int] = {}
+    codes = np.fromiter((mapping.setdefault(value, len(mapping)) for value in values), np.int32, len(values))
+    return codes, mapping
+
+
+def _ordinals(values: Iterable[date | None], missing: int) -> np.ndarray:
+    return np.array([value.toordinal() if value else missing for value in values], dtype=np.int64)
+
+
+def _region_part(code: str, length: int) -> int:
+    return int(code[:length]) if len(code) == 6 and code.isdigit() else -1
+
+
+@dataclass
+class SearchIndex:
+    """The entries, their BM25 matrix, and one numpy array per filterable property."""
+
+    stamp: tuple[Any, ...]
+    entries: list[Entry]
+    hashes: tuple[str, ...]
+    bm25: VectorBM25 | None
+    vocab: dict[str, int]
+    vocab_size: int
+    built_in_ms: float = 0.0
+    segmented: int = 0
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    maps: dict[str, dict[str, int]] = field(default_factory=dict)
+    themes: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, entries: list[Entry], *, stamp: tuple[Any, ...], store: TokenStore) -> SearchIndex:
+        started = time.perf_counter()
+        ids, fresh = store.ids_for(entries)
+        vocab_size = len(store.words)
+        bm25 = None
+        if entries:
+            bm25 = VectorBM25(k1=1.2, b=0.75, method="lucene")
+            bm25.index(
+                bm25s.tokenization.Tokenized(ids=ids, vocab=store.vocab),
+                create_empty_token=False,
+                show_progress=False,
+            )
+        index = cls(stamp, entries, tuple(e.text_hash for e in entries), bm25, store.vocab, vocab_size)
+        index._arrays()
+        index.built_in_ms = (time.perf_counter() - started) * 1000
+        index.segmented = fresh
+        return index
+
+    def _arrays(self) -> None:
+        entries = self.entries
+        arrays = self.arrays
+        arrays["is_item"] = np.array([entry.kind == ITEM for entry in entries], dtype=bool)
+        for name in ("level", "department"):
+            arrays[name], self.maps[name] = _codes([getattr(entry, name) for entry in entries])
+        for length in (2, 4, 6):
+            arrays[f"region{length}"] = np.array(
+                [_region_part(e.region_code, length) for e in entries], np.int64
+            )
+        arrays["starts"] = _ordinals((e.starts_on for e in entries), _FAR_PAST)
+        arrays["ends"] = _ordinals((e.ends_on for e in entries), _FAR_FUTURE)
+        arrays["opens"] = _ordinals((e.opens_on for e in entries), _FAR_PAST)
+        arrays["closes"] = _ordinals((e.closes_on for e in entries), _FAR_FUTURE)
+        arrays["auto"] = np.array([entry.auto_entitlement for entry in entries], dtype=bool)
+        rows = {entry.object_id: row for row, entry in enumerate(entries) if entry.kind == DOCUMENT}
+        arrays["document_row"] = np.array(
+            [rows.get(entry.document_id, -1) if entry.kind == ITEM else -1 for entry in entries], np.int64
+        )
+        for row, entry in enumerate(entries):
+            for theme in entry.themes:
+                self.themes.setdefault(theme, np.zeros(len(entries), dtype=bool))[row] = True
+        # Browsing without a query: newest document first, a document before its items, then by title.
+        order = sorted(
+            range(len(entries)),
+            key=lambda r: (
+                -(entries[r].published_on or date.min).toordinal(),
+                entries[r].kind,
+                entries[r].title,
+            ),
+        )
+        arrays["browse_rank"] = np.empty(len(entries), dtype=np.int64)
+        arrays["browse_rank"][order] = np.arange(len(entries))
+
+    def effective_mask(self, as_of: date) -> np.ndarray:
+        day = as_of.toordinal()
+        return (self.arrays["starts"] <= day) & (day <= self.arrays["ends"])
+
+    def open_mask(self, as_of: date) -> np.ndarray:
+        day = as_of.toordinal()
+        arrays = self.arrays
+        items = (
+            arrays["is_item"]
+            & self.effective_mask(as_of)
+            & ~arrays["auto"]
+            & (arrays["opens"] <= day)
+            & (day <= arrays["closes"])
+        )
+        result = items.copy()
+        rows = arrays["document_row"][items]
+        result[rows[rows >= 0]] = True
+        return result
+
+    def mask(self, *, as_of: date, **filters: Any) -> np.ndarray:
+        arrays = self.arrays
+        mask = np.ones(len(self.entries), dtype=bool)
+        if filters.get("kind"):
+            mask &= arrays["is_item"] == (filters["kind"] == ITEM)
+        for name in ("level", "department"):
+            if filters.get(name):
+                mask &= arrays[name] == self.maps[name].get(filters[name], -1)
+        if filters.get("region_code"):
+            prefix = region_prefix(filters["region_code"])
+            mask &= arrays[f"region{len(prefix)}"] == int(prefix)
+        if filters.get("theme"):
+            theme = self.themes.get(filters["theme"])
+            mask &= theme if theme is not None else False
+        if filters.get("effective_only"):
+            mask &= self.effective_mask(as_of)
+        if filters.get("open_only"):
+            mask &= self.open_mask(as_of)
+        return mask
+
+    def _containing(self, token_ids: Sequence[int]) -> np.ndarray:
+        """Rows whose text contains at least one of the tokens."""
+        present = np.zeros(len(self.entries), dtype=bool)
+        if self.bm25 is not None:
+            indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+            for token_id in token_ids:
+                present[indices[indptr[token_id] : indptr[token_id + 1]]] = True
+        return present
+
+    def coverage_mask(self, words: Sequence[tuple[str, ...]]) -> np.ndarray:
+        """Rows that contain enough of the query's words (decided here: all of up to three words,
+        one in four may be missing from longer queries, so a question typed in full still finds).
+
+        A row contains a word when it contains the word itself; a word the index has never seen
+        (a new compound) counts when the row contains one of its parts; a word of which nothing is
+        known cannot be required.
+        """
+        counts = np.zeros(len(self.entries), dtype=np.int32)
+        required = 0
+        for word in words:
+            whole = self.term_ids(word[-1:])
+            ids = whole or self.term_ids(word[:-1])
+            if not ids:
+                continue
+            required += 1
+            counts += self._containing(ids)
+        if not required:
+            return np.zeros(len(self.entries), dtype=bool)
+        needed = required if required <= 3 else required - required // 4
+        return counts >= needed
+
+    def term_ids(self, terms: Sequence[str]) -> list[int]:
+        """Ids of the terms that occur in this index (the vocabulary may have grown since)."""
+        return [self.vocab[t] for t in terms if t in self.vocab and self.vocab[t] < self.vocab_size]
+
+
+_index_lock = threading.Lock()
+_index: SearchIndex | None = None
+_store: TokenStore | None = None
+
+
+def current_index(*, today: date | None = None) -> SearchIndex:
+    """This process's index, rebuilt first if the library changed since it was built."""
+    global _index, _store
+    today = today or timezone.localdate()
+    stamp = corpus_stamp(today=today)
+    index = _index
+    if index is not None and index.stamp == stamp:
+        return index
+    with _index_lock:
+        if _index is not None and _index.stamp == stamp:
+            return _index
+        entries = load_entries(today=today)
+        if _index is not None and _index.hashes == tuple(entry.text_hash for entry in entries):
+            _index.stamp, _index.entries = stamp, entries
+            _index._arrays()
+            return _index
+        if _store is None:
+            _store = TokenStore(_cache_dir())
+        _index = SearchIndex.build(entries, stamp=stamp, store=_store)
+        logger.info(
+            "policy search: indexed %d entries in %.0f ms (%d segmented)",
+            len(entries),
+            _index.built_in_ms,
+            _index.segmented,
+        )
+        return _index
+
+
+def reset_search_index() -> None:
+    """Forget this process's index and token store (tests, benchmarks, a changed cache directory)."""
+    global _index, _store
+    with _index_lock:
+        _index, _store = None, None
