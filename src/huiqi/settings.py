@@ -191,6 +191,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnterpriseStatusEnum": "huiqi.enterprises.enums.EnterpriseStatus",
         "ImportStatusEnum": "huiqi.enterprises.enums.ImportStatus",
+        "PolicyLevelEnum": "huiqi.policies.enums.PolicyLevel",
+        "PolicyVersionStatusEnum": "huiqi.policies.workflow.VersionStatus",
+        "PolicyVersionStepEnum": "huiqi.policies.workflow.Step",
+        "PolicyMatchStatusEnum": "huiqi.policies.enums.MatchStatus",
+        "PolicyMatchRunStatusEnum": "huiqi.policies.models.MatchRunStatus",
     },
 }
 
@@ -215,9 +220,7 @@ HUIQI_SITE_URL = os.environ.get("HUIQI_SITE_URL", "http://127.0.0.1:8000")
 # Office hours for working-hour time limits (core.workdays); default 09:00-12:00 and 13:30-17:30.
 HUIQI_OFFICE_HOURS = [
     (time.fromisoformat(a), time.fromisoformat(b))
-    for a, b in (
-        span.split("-") for span in env_list("HUIQI_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
-    )
+    for a, b in (span.split("-") for span in env_list("HUIQI_OFFICE_HOURS", "09:00-12:00,13:30-17:30"))
 ]
 # The working-day calendar is cached in each process; other processes see an edit within this time.
 HUIQI_CALENDAR_CACHE_SECONDS = int(os.environ.get("HUIQI_CALENDAR_CACHE_SECONDS", "300"))

@@ -6,6 +6,7 @@ api_v1 = [
     path("", include("huiqi.accounts.api_urls")),
     path("", include("huiqi.enterprises.api_urls")),
     path("", include("huiqi.core.api_urls")),
+    path("", include("huiqi.policies.api_urls")),
 ]
 
 urlpatterns = [

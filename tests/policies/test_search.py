@@ -4,7 +4,8 @@ library (publish, retire, edits) and the token cache; and the search and documen
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import bm25s
 import numpy as np
@@ -27,7 +28,7 @@ def _fresh_index(settings, tmp_path):
     """Each test starts with no index in the process and its own token cache folder."""
     settings.POLICY_SEARCH_CACHE_DIR = tmp_path / "search-cache"
     search_index.reset_search_index()
-    with time_machine.travel(date(2026, 6, 15), tick=False):
+    with time_machine.travel(datetime(2026, 6, 15, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
         yield
     search_index.reset_search_index()
 

@@ -266,6 +266,6 @@ def test_review_page_shows_the_difference_from_the_published_version(client, edi
 
     page = client.get(version_page(second)).content.decode()
     assert 'id="version-diff"' in page
-    assert "+    - {field: revenue, op: ge, value: 25000000}" in page
-    assert "-    - {field: revenue, op: ge, value: 20000000}" in page
+    assert "+  - {field: revenue, op: ge, value: 25000000}" in page
+    assert "-  - {field: revenue, op: ge, value: 20000000}" in page
     assert "/impact/" in page

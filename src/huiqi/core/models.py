@@ -38,6 +38,9 @@ class CalendarYear(models.Model):
         verbose_name_plural = "已录入年度安排"
         ordering = ["year"]
 
+    def __str__(self) -> str:
+        return f"{self.year} 年节假日安排"
+
 
 class AuditEventQuerySet(models.QuerySet):
     """Refuses the bulk writes that would edit or remove recorded events (GB/T 22239-2019 8.1.4.3 c:
@@ -160,7 +163,9 @@ class Notification(models.Model):
         FAILED = "failed", "发送失败"
 
     event_key = models.CharField("事件", max_length=120)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("内容")
@@ -177,7 +182,9 @@ class Notification(models.Model):
         verbose_name_plural = "通知"
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["event_key", "recipient", "channel"], name="notification_sent_once")
+            models.UniqueConstraint(
+                fields=["event_key", "recipient", "channel"], name="notification_sent_once"
+            )
         ]
 
     def __str__(self) -> str:

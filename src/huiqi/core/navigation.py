@@ -19,7 +19,9 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("工作台", "core:home", "house", frozenset(Role)),
-    NavItem("市场主体库", "enterprises:list", "buildings", ALL_STAFF - {Role.AUDIT_ADMIN, Role.SECURITY_ADMIN}),
+    NavItem(
+        "市场主体库", "enterprises:list", "buildings", ALL_STAFF - {Role.AUDIT_ADMIN, Role.SECURITY_ADMIN}
+    ),
     NavItem("企业导入", "enterprises:import", "upload", frozenset({Role.SYSTEM_ADMIN})),
     NavItem("我的企业", "enterprises:mine", "building", frozenset({Role.ENTERPRISE})),
     NavItem("我能享受的政策", "policies:my_matches", "gift", frozenset({Role.ENTERPRISE})),

@@ -12,7 +12,8 @@ class RequestContext:
     source: str = "system"  # web | api | command | task | system
 
 
-_current: ContextVar[RequestContext] = ContextVar("huiqi_request_context", default=RequestContext())
+_DEFAULT = RequestContext()  # frozen, so sharing one default instance is safe
+_current: ContextVar[RequestContext] = ContextVar("huiqi_request_context", default=_DEFAULT)  # noqa: B039
 
 
 def current() -> RequestContext:

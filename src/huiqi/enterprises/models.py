@@ -12,7 +12,7 @@ class Enterprise(models.Model):
     and stored so that lists and rules can filter on it; services recompute it whenever its inputs change.
     """
 
-    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    uscc = models.CharField("统一社会信用代码", max_length=18)  # unique: see Meta.constraints
     name = models.CharField("企业名称", max_length=200)
     region_code = models.CharField("区划代码", max_length=6)
     industry_code = models.CharField("行业代码", max_length=5)
@@ -44,6 +44,9 @@ class Enterprise(models.Model):
         # registry's queries use: name orders the list; region and industry are filtered by prefix
         # (startswith), which on PostgreSQL needs varchar_pattern_ops (that opclass serves equality
         # too); phones are looked up whole (recognising callers); red_list is selective only for true.
+        # USCC uniqueness is a constraint rather than unique=True, which on PostgreSQL would add a
+        # second, varchar_pattern_ops index that no query uses.
+        constraints = [models.UniqueConstraint(fields=["uscc"], name="enterprise_uscc_unique")]
         indexes = [
             models.Index(fields=["name"], name="enterprise_name_idx"),
             models.Index(

@@ -197,7 +197,7 @@ def read_demo_documents(path: Path) -> list[DemoDocument]:
     name = path.name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: a date such as 2025-13-01
         raise PolicyDemoDataInvalidError(f"{name}：无法读取（{error}）") from None
     if not isinstance(data, list) or not data:
         raise PolicyDemoDataInvalidError(f"{name}：须为政策文件的列表")

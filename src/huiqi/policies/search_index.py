@@ -66,6 +66,8 @@ from huiqi.rules.fields import DEFAULT_REGISTRY
 from huiqi.rules.schema import AllOf, AnyOf, Condition, FixedAmount, Leaf, NotOf, Reward
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG and says "Building index from IDs objects" on every build.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 DOCUMENT = "document"
 ITEM = "item"

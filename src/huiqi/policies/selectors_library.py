@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from huiqi.accounts.permissions import has_role
@@ -26,6 +26,8 @@ from huiqi.policies.selectors_editor import READERS
 from huiqi.policies.workflow import VersionStatus
 
 PUBLIC_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
+#: Left out when versions are listed (the rules are read from one version's own page).
+_HEAVY_FIELDS = ("eligibility", "reward", "examples", "source_yaml")
 
 
 class PolicyDocumentNotFoundError(NotFoundError):
@@ -134,8 +136,13 @@ def document_detail(*, user: Any, document_id: int, as_of: date | None = None) -
 
 
 # --------------------------------------------------------------------------------------- items
+def _visible(user: Any, versions: QuerySet[PolicyItemVersion]) -> QuerySet[PolicyItemVersion]:
+    return versions if can_see_unpublished(user) else versions.filter(status__in=PUBLIC_STATUSES)
+
+
 def items_for(*, user: Any, q: str = "", level: str = "", status: str = "") -> QuerySet[PolicyItem]:
-    """Items the user may see, by code; `status` keeps items having a version in that status."""
+    """Items the user may see, by code, each with `visible_versions` (newest first, rules deferred);
+    `status` keeps items having a version in that status."""
     require_signed_in(user)
     items = PolicyItem.objects.select_related("document")
     visible = PolicyItemVersion.objects.filter(item=OuterRef("pk"))
@@ -154,30 +161,38 @@ def items_for(*, user: Any, q: str = "", level: str = "", status: str = "") -> Q
         )
     if level:
         items = items.filter(document__level=level)
-    return items.order_by("code")
+    versions = _visible(user, PolicyItemVersion.objects.defer(*_HEAVY_FIELDS).order_by("-number"))
+    return items.order_by("code").prefetch_related(
+        Prefetch("versions", queryset=versions, to_attr="visible_versions")
+    )
 
 
 def visible_versions(*, user: Any, item: PolicyItem) -> QuerySet[PolicyItemVersion]:
     """The item's versions the user may see, newest first."""
-    versions = (
-        PolicyItemVersion.objects.filter(item=item).select_related("item", "document").order_by("-number")
+    return _visible(
+        user,
+        PolicyItemVersion.objects.filter(item=item).select_related("item", "document").order_by("-number"),
     )
-    if not can_see_unpublished(user):
-        versions = versions.filter(status__in=PUBLIC_STATUSES)
-    return versions
 
 
 def get_item(*, user: Any, code: str) -> PolicyItem:
+    """An item the user may see, with `visible_versions` (newest first, rules deferred)."""
     require_signed_in(user)
-    item = PolicyItem.objects.select_related("document").filter(code=code.strip()).first()
-    if item is None or not visible_versions(user=user, item=item).exists():
+    item = items_for(user=user).filter(code=code.strip()).first()
+    if item is None:
         raise PolicyItemNotFoundError(f"没有编码为 {code} 的政策条目。", field="code")
     return item
 
 
 def get_item_version(*, user: Any, code: str, number: int) -> PolicyItemVersion:
     item = get_item(user=user, code=code)
-    version = visible_versions(user=user, item=item).filter(number=number).first()
+    version = (
+        visible_versions(user=user, item=item)
+        .select_related("created_by", "reviewed_by")
+        .prefetch_related("transitions__actor")
+        .filter(number=number)
+        .first()
+    )
     if version is None:
         raise PolicyItemNotFoundError(f"没有政策条目 {code} 的第 {number} 版。", field="number")
     return version

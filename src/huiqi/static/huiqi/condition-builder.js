@@ -63,12 +63,12 @@
 
   function iconButton(icon, title, onclick, extra) {
     return h("button", { type: "button", class: "btn btn-sm " + (extra || "btn-outline-secondary"), title: title,
-      "aria-label": title, onclick: onclick }, h("i", { class: "bi bi-" + icon }));
+      "aria-label": title, onclick: onclick }, h("i", { "aria-hidden": "true", class: "bi bi-" + icon }));
   }
 
   function textButton(icon, label, onclick, extra) {
     return h("button", { type: "button", class: "btn btn-sm " + (extra || "btn-outline-secondary"), onclick: onclick },
-      h("i", { class: "bi bi-" + icon + " me-1" }), label);
+      h("i", { "aria-hidden": "true", class: "bi bi-" + icon + " me-1" }), label);
   }
 
   /** Move the decimal point of a decimal text by `places` (exact: percentages are typed, ratios stored). */
@@ -120,6 +120,9 @@
   /** A date value: written plain in YAML (read back as a date), as text in JSON. */
   function YDate(text) { this.text = text; }
   YDate.prototype.toJSON = function () { return this.text; };
+  /** A formula: always in double quotes in YAML, as the contract writes it. */
+  function YQuoted(text) { this.text = text; }
+  YQuoted.prototype.toJSON = function () { return this.text; };
 
   // ------------------------------------------------------------------------------- value model
   function fieldSpec(name) { return FIELDS[name] || null; }
@@ -295,12 +298,12 @@
   function rewardToData(reward) {
     let out = null;
     if (reward.kind === "fixed") out = { fixed: money(reward.fixed) };
-    else if (reward.kind === "formula") out = { formula: reward.formula };
+    else if (reward.kind === "formula") out = { formula: new YQuoted(reward.formula) };
     else if (reward.kind === "tiers") {
       out = {
         tiers: reward.tiers.map(function (tier) {
           const t = { when: conditionToData(tier.when) };
-          if (tier.kind === "formula") t.formula = tier.formula; else t.fixed = money(tier.fixed);
+          if (tier.kind === "formula") t.formula = new YQuoted(tier.formula); else t.fixed = money(tier.fixed);
           return t;
         }),
       };
@@ -399,6 +402,7 @@
   function yamlScalar(v) {
     if (v === null || v === undefined) return "null";
     if (v instanceof YDate) return v.text;
+    if (v instanceof YQuoted) return JSON.stringify(v.text);
     if (typeof v === "boolean") return v ? "true" : "false";
     if (typeof v === "number") return numberText(v);
     if (Array.isArray(v)) return "[" + v.map(yamlScalar).join(", ") + "]";
@@ -906,10 +910,10 @@
   function exampleBadge(result) {
     if (!result) return "";
     if (result.is_passing) {
-      return h("span", { class: "text-success" }, h("i", { class: "bi bi-check-circle-fill me-1" }),
+      return h("span", { class: "text-success" }, h("i", { "aria-hidden": "true", class: "bi bi-check-circle-fill me-1" }),
         "通过：" + (STATUSES[result.status] || result.status) + (result.amount !== null ? "，" + result.amount + " 元" : ""));
     }
-    return h("span", { class: "text-danger" }, h("i", { class: "bi bi-x-circle-fill me-1" }), result.message || "不通过");
+    return h("span", { class: "text-danger" }, h("i", { "aria-hidden": "true", class: "bi bi-x-circle-fill me-1" }), result.message || "不通过");
   }
 
   // ------------------------------------------------------------------------- errors by path
@@ -959,8 +963,8 @@
     const results = Object.keys(exampleResults).map(function (k) { return exampleResults[k]; });
     const failing = results.filter(function (r) { return !r.is_passing; }).length;
     summary.textContent = "";
-    if (ruleCount) summary.appendChild(h("span", { class: "text-danger" }, h("i", { class: "bi bi-exclamation-triangle-fill me-1" }), "条件与奖励有 " + ruleCount + " 处待修正"));
-    else summary.appendChild(h("span", { class: "text-success" }, h("i", { class: "bi bi-check-circle-fill me-1" }), "条件与奖励有效"));
+    if (ruleCount) summary.appendChild(h("span", { class: "text-danger" }, h("i", { "aria-hidden": "true", class: "bi bi-exclamation-triangle-fill me-1" }), "条件与奖励有 " + ruleCount + " 处待修正"));
+    else summary.appendChild(h("span", { class: "text-success" }, h("i", { "aria-hidden": "true", class: "bi bi-check-circle-fill me-1" }), "条件与奖励有效"));
     if (results.length) {
       summary.appendChild(h("span", { class: failing ? "text-danger ms-2" : "text-success ms-2" },
         failing ? "示例 " + failing + "/" + results.length + " 不通过" : "示例全部通过（" + results.length + "）"));
