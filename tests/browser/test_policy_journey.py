@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from huiqi.accounts.enums import Role
+from huiqi.policies import services
 from huiqi.policies.models import PolicyItemVersion
 from tests.factories import EnterpriseFactory, EnterpriseUserFactory, UserFactory, uscc_for
 
@@ -109,6 +111,7 @@ def test_editor_builds_an_item_reviewer_publishes_it_and_the_enterprise_sees_its
     # The server's check agrees: rules valid and the example passes.
     page.wait_for_selector("#check-summary:has-text('条件与奖励有效'):has-text('示例全部通过')")
     assert "通过" in page.locator(".cb-example-result").first.inner_text()
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot("policy-editor-built")
 
     page.get_by_role("button", name="保存草稿").click()
@@ -142,7 +145,7 @@ def test_editor_builds_an_item_reviewer_publishes_it_and_the_enterprise_sees_its
     page.goto(f"/policies/items/{CODE}/versions/1/")
     page.get_by_role("button", name="提交审核").click()
     page.wait_for_selector("#version-status:has-text('待审核')")
-    assert page.get_by_role("button", name="发布", exact=True).count() == 0  # the editor cannot publish
+    assert page.locator("#publish-button").count() == 0  # the editor cannot publish
 
     # ---- the reviewer publishes
     page.context.clear_cookies()
@@ -156,7 +159,7 @@ def test_editor_builds_an_item_reviewer_publishes_it_and_the_enterprise_sees_its
     assert "区划代码需以 3701 开头" in tree and "上年营业收入需 ≥ 10,000,000 元" in tree
     assert "通过" in page.locator("#example-results").inner_text()
     screenshot("policy-review")
-    page.get_by_role("button", name="发布", exact=True).click()
+    page.locator("#publish-button").click()
     page.wait_for_selector("#version-status:has-text('已发布')")
     assert "已发布" in page.locator(".alert-success").inner_text()
 
@@ -184,6 +187,10 @@ def test_editor_list_and_a_nested_group_edited_through_the_yaml_view(page, sign_
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     editor = UserFactory(role=Role.POLICY_EDITOR, username="editor_yaml")
+    # Some published items of the demo library, so the list has something to show.
+    demo = Path(services.__file__).parent / "demo_data" / "items"
+    report = services.import_policy_items(paths=[demo / "01-keji.yaml", demo / "02-gongxin.yaml"])
+    assert report.imported and not report.rejected
     sign_in(editor)
     page.goto("/policies/items/new/")
     page.fill("#yaml-text", YAML_ITEM)
@@ -204,6 +211,7 @@ def test_editor_list_and_a_nested_group_edited_through_the_yaml_view(page, sign_
     page.wait_for_selector("#check-summary:has-text('条件与奖励有效')")
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_url("**/versions/1/edit/")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot("policy-editor-nested")
     page.goto("/policies/items/")
     assert "JN-2025-ZJTX-02" in page.locator("#item-table").inner_text()

@@ -27,7 +27,6 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -327,9 +326,6 @@ def is_unchanged(data: ItemData, version: PolicyItemVersion | None) -> bool:
         document.document_number,
     )
 
-    def money(value: Decimal | None) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
     return (
         stored_key == item_document_key(data)
         and version.title == data.title
@@ -337,7 +333,7 @@ def is_unchanged(data: ItemData, version: PolicyItemVersion | None) -> bool:
         and version.reward == data.reward
         and list(version.examples or []) == data.examples
         and version.auto_entitlement == data.auto_entitlement
-        and money(version.budget_amount) == money(data.budget_amount)
+        and version.budget_amount == data.budget_amount
         and version.application_opens_on == data.application_opens_on
         and version.application_closes_on == data.application_closes_on
         and version.effective_from == data.effective_from

@@ -236,7 +236,10 @@ def initial_for(version: PolicyItemVersion) -> dict[str, Any]:
         "effective_from": version.effective_from,
         "effective_to": version.effective_to,
         "auto_entitlement": version.auto_entitlement,
-        "budget_amount": version.budget_amount,
+        # 1000000.00 is shown as 1000000 (the YAML view writes it so too).
+        "budget_amount": (
+            format(version.budget_amount.normalize(), "f") if version.budget_amount is not None else None
+        ),
         "application_opens_on": version.application_opens_on,
         "application_closes_on": version.application_closes_on,
         "eligibility": version.eligibility,

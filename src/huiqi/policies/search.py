@@ -65,15 +65,18 @@ def highlight(text: str, terms: Sequence[str]) -> SafeString:
     return mark_safe(_marked(text, spans, 0, len(text)))  # every piece is escaped
 
 
-def snippet(text: str, terms: Sequence[str], *, width: int = SNIPPET_CHARS) -> SafeString:
+def snippet(
+    text: str, terms: Sequence[str], *, width: int = SNIPPET_CHARS, folded: str | None = None
+) -> SafeString:
     """About `width` characters of `text` around its densest cluster of distinct matched terms,
-    HTML-escaped, with <mark> around the matches and "…" where text is cut."""
+    HTML-escaped, with <mark> around the matches and "…" where text is cut. `folded` is
+    search_index.fold(text) when the caller has it already."""
     if not text:
         return mark_safe("")
     pattern = _pattern(tuple(terms))
     matches = []
     if pattern is not None:
-        for number, match in enumerate(pattern.finditer(fold(text))):
+        for number, match in enumerate(pattern.finditer(folded if folded is not None else fold(text))):
             if number >= 400:
                 break
             matches.append((match.start(), match.end(), match.group()))
@@ -91,11 +94,10 @@ def snippet(text: str, terms: Sequence[str], *, width: int = SNIPPET_CHARS) -> S
             if best is None or key > best:
                 best, first = key, begin
     start = max(0, first - width // 5) if matches else 0
-    for boundary in "。；\n":  # start at a sentence when one begins shortly before
-        cut = text.rfind(boundary, max(0, start - 12), first)
-        if cut >= 0 and matches:
+    if matches:  # start at a sentence when one begins shortly before
+        cut = max(text.rfind(boundary, max(0, start - 12), first) for boundary in "。；\n")
+        if cut >= 0:
             start = cut + 1
-            break
     end = min(len(text), start + width)
     body = _marked(text, [(b, e) for b, e, _ in matches], start, end)
     return mark_safe(("…" if start > 0 else "") + body + ("…" if end < len(text) else ""))
@@ -152,6 +154,9 @@ class SearchResults:
     @property
     def has_more(self) -> bool:
         return self.offset + len(self.hits) < self.total
+
+
+_URL_PLACEHOLDER = "999999999"
 
 
 def document_url(document_id: int) -> str:
@@ -230,25 +235,35 @@ def search_policies(
     page = rows[order[:wanted]][max(0, offset) :]
     effective = index.effective_mask(as_of)
     open_now = index.open_mask(as_of)
+    url_pattern = document_url(int(_URL_PLACEHOLDER))  # one reverse() per query, not per hit
     hits = [
-        _hit(index.entries[row], float(scores[row]), terms, bool(effective[row]), bool(open_now[row]))
+        _hit(
+            index.entries[row],
+            float(scores[row]),
+            terms,
+            bool(effective[row]),
+            bool(open_now[row]),
+            url_pattern,
+        )
         for row in page
     ]
     took = (time.perf_counter() - started) * 1000
     return SearchResults(query, terms, hits, total, max(0, offset), limit, as_of, took)
 
 
-def _hit(entry: Entry, score: float, terms: Sequence[str], is_effective: bool, is_open: bool) -> SearchHit:
-    doc_url = document_url(entry.document_id)
+def _hit(
+    entry: Entry, score: float, terms: Sequence[str], is_effective: bool, is_open: bool, url_pattern: str
+) -> SearchHit:
+    doc_url = url_pattern.replace(_URL_PLACEHOLDER, str(entry.document_id))
     return SearchHit(
         kind=entry.kind,
         object_id=entry.object_id,
         code=entry.code,
         title=entry.title,
         title_html=highlight(entry.title, terms),
-        snippet_html=snippet(entry.body or entry.extra, terms),
+        snippet_html=snippet(entry.shown_text, terms, folded=entry.folded_text),
         score=round(score, 4),
-        url=doc_url if entry.kind == DOCUMENT else item_url(entry.code, entry.document_id),
+        url=doc_url if entry.kind == DOCUMENT else f"{doc_url}#item-{entry.code}",
         level=entry.level,
         department=entry.department,
         region_code=entry.region_code,

@@ -46,6 +46,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,11 @@ import bm25s
 import jieba
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db import connection
 from django.utils import timezone
 
 from huiqi.enterprises.selectors import region_prefix
-from huiqi.policies.models import PolicyDocument, PolicyItemVersion
+from huiqi.policies.models import PolicyDocument, PolicyItemVersion, VersionTransition
 from huiqi.policies.selectors_library import public_versions
 from huiqi.policies.workflow import VersionStatus
 from huiqi.rules import explain
@@ -260,10 +261,21 @@ class Entry:
     def indexed_text(self) -> str:
         return "\n".join([*([self.title] * TITLE_WEIGHT), self.extra, self.body])
 
-    @property
+    @cached_property
     def text_hash(self) -> str:
         digest = hashlib.sha1(f"{TOKENIZER_KEY}\n{self.indexed_text()}".encode())
         return digest.hexdigest()
+
+    @cached_property
+    def shown_text(self) -> str:
+        """What a snippet is cut from: the body, or for an empty body the 文号, department, themes."""
+        return self.body or self.extra
+
+    @cached_property
+    def folded_text(self) -> str:
+        """`shown_text` folded, for finding matches (kept once per entry: most texts fold to themselves)."""
+        folded = fold(self.shown_text)
+        return self.shown_text if folded == self.shown_text else folded
 
 
 def _document_entries() -> list[Entry]:
@@ -316,92 +328,126 @@ def load_entries(*, today: date) -> list[Entry]:
 
 
 def corpus_stamp(*, today: date) -> tuple[Any, ...]:
-    """What changes whenever the searchable corpus may have changed (two indexed aggregates)."""
-    documents = PolicyDocument.objects.aggregate(n=Count("id"), top=Max("id"), changed=Max("updated_at"))
-    versions = PolicyItemVersion.objects.filter(
-        status__in=(VersionStatus.PUBLISHED, VersionStatus.RETIRED)
-    ).aggregate(n=Count("id"), top=Max("id"), published=Max("published_at"), retired=Max("retired_at"))
-    return (today, *documents.values(), *versions.values())
+    """What changes whenever the searchable corpus may have changed: one query of five subqueries,
+    each answered from an index (documents: count, largest id, last updated_at; versions: how many
+    are published or retired; the workflow history: its largest id, since every step of workflow.py
+    appends a row). Plus the date, which decides the version of an item that is searched."""
+    quote = connection.ops.quote_name
+    documents = quote(PolicyDocument._meta.db_table)
+    versions = quote(PolicyItemVersion._meta.db_table)
+    history = quote(VersionTransition._meta.db_table)
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {documents}), (SELECT MAX({quote('id')}) FROM {documents}), "
+        f"(SELECT MAX({quote('updated_at')}) FROM {documents}), "
+        f"(SELECT COUNT(*) FROM {versions} WHERE {quote('status')} IN (%s, %s)), "
+        f"(SELECT MAX({quote('id')}) FROM {history})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [VersionStatus.PUBLISHED.value, VersionStatus.RETIRED.value])
+        row = cursor.fetchone()
+    return (today, *row)
 
 
 # ---------------------------------------------------------------------------------- token store
 class TokenStore:
-    """Token ids by text hash, in memory, and the tokens in one JSON file replaced atomically.
+    """Token ids by text hash, in memory and on disk.
 
     One vocabulary per process that only grows, so an entry's ids stay valid across rebuilds and an
-    unchanged document is never segmented or mapped again.
+    unchanged text is never segmented or mapped again. On disk, two files replaced atomically: a JSON
+    file (the words, the text hashes and where each text's ids start) and a .npy file of every id
+    (int32), so a new process maps its stored tokens with one array lookup, not one per token.
+    Neither format can run code when read (np.load without pickles).
     """
 
     def __init__(self, directory: Path | None) -> None:
-        self.path = directory / f"tokens-{TOKENIZER_KEY}.json" if directory else None
+        self.directory = directory
         self.vocab: dict[str, int] = {}
         self.words: list[str] = []
         self.ids: dict[str, np.ndarray] = {}
-        self._stored: dict[str, str] | None = None
+        self._file_checked = False
 
-    def _read_file(self) -> dict[str, str]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-            return {str(key): str(text) for key, text in stored.items()}
-        except (OSError, ValueError, AttributeError):
-            logger.warning("policy search: token cache %s unreadable, rebuilding it", self.path)
-            return {}
+    @property
+    def _paths(self) -> tuple[Path, Path] | None:
+        if self.directory is None:
+            return None
+        stem = self.directory / f"tokens-{TOKENIZER_KEY}"
+        return stem.with_suffix(".json"), stem.with_suffix(".npy")
 
-    def _to_ids(self, tokens: Iterable[str]) -> np.ndarray:
-        vocab, words = self.vocab, self.words
+    def _word_ids(self, words: Iterable[str]) -> np.ndarray:
+        vocab, known = self.vocab, self.words
         ids = []
-        for token in tokens:
-            token_id = vocab.get(token)
-            if token_id is None:
-                token_id = vocab[token] = len(words)
-                words.append(token)
-            ids.append(token_id)
+        for word in words:
+            word_id = vocab.get(word)
+            if word_id is None:
+                word_id = vocab[word] = len(known)
+                known.append(word)
+            ids.append(word_id)
         return np.array(ids, dtype=np.int32)
+
+    def _read_file(self, wanted: set[str]) -> None:
+        """Take the ids of the wanted texts from the files, translated into this process's ids."""
+        self._file_checked = True
+        paths = self._paths
+        if paths is None or not paths[0].exists() or not paths[1].exists():
+            return
+        try:
+            meta = json.loads(paths[0].read_text(encoding="utf-8"))
+            flat = np.load(paths[1], allow_pickle=False)
+            words, hashes, offsets = meta["words"], meta["hashes"], meta["offsets"]
+            if len(offsets) != len(hashes) + 1 or offsets[-1] != len(flat):
+                raise ValueError("inconsistent token cache")
+            translate = self._word_ids(words)
+        except (OSError, ValueError, KeyError, TypeError):
+            logger.warning("policy search: token cache in %s unreadable, rebuilding it", self.directory)
+            return
+        for position, key in enumerate(hashes):
+            if key in wanted and key not in self.ids:
+                self.ids[key] = translate[flat[offsets[position] : offsets[position + 1]]]
 
     def ids_for(self, entries: Sequence[Entry]) -> tuple[list[np.ndarray], int]:
         """Each entry's token ids, and how many entries had to be segmented now."""
+        keys = [entry.text_hash for entry in entries]
+        if not self._file_checked:
+            self._read_file(set(keys))
         result, fresh = [], 0
-        for entry in entries:
-            key = entry.text_hash
+        for entry, key in zip(entries, keys, strict=True):
             ids = self.ids.get(key)
             if ids is None:
-                if self._stored is None:
-                    self._stored = self._read_file()
-                text = self._stored.pop(key, None)
-                if text is None:
-                    tokens = [token.replace(" ", "") for token in tokenize(entry.indexed_text())]
-                    fresh += 1
-                else:
-                    tokens = text.split(" ") if text else []
-                ids = self.ids[key] = self._to_ids(tokens)
+                ids = self.ids[key] = self._word_ids(tokenize(entry.indexed_text()))
+                fresh += 1
             result.append(ids)
-        keep = {entry.text_hash for entry in entries}
-        self.ids = {key: value for key, value in self.ids.items() if key in keep}
+        wanted = set(keys)
+        self.ids = {key: value for key, value in self.ids.items() if key in wanted}
         if fresh:
             self._save()
-        self._stored = {}
         return result, fresh
 
     def _save(self) -> None:
-        if self.path is None:
+        paths = self._paths
+        if paths is None:
             return
-        words = self.words
+        hashes = list(self.ids)
+        arrays = [self.ids[key] for key in hashes]
+        offsets = np.concatenate([[0], np.cumsum([len(ids) for ids in arrays], dtype=np.int64)]).tolist()
+        meta = {"words": self.words, "hashes": hashes, "offsets": offsets}
+        flat = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int32)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                data = {key: " ".join(words[i] for i in ids.tolist()) for key, ids in self.ids.items()}
-                json.dump(data, file, ensure_ascii=False)
-            os.replace(temporary, self.path)
+            paths[0].parent.mkdir(parents=True, exist_ok=True)
+            for path, write in (
+                (paths[1], lambda file: np.save(file, flat, allow_pickle=False)),
+                (paths[0], lambda file: file.write(json.dumps(meta, ensure_ascii=False).encode())),
+            ):
+                handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+                with os.fdopen(handle, "wb") as file:
+                    write(file)
+                os.replace(temporary, path)
         except OSError:
-            logger.warning("policy search: could not write token cache %s", self.path)
+            logger.warning("policy search: could not write the token cache in %s", self.directory)
 
 
 # ---------------------------------------------------------------------------------------- BM25
 class VectorBM25(bm25s.BM25):
-    """bm25s's BM25 (Lucene variant) whose index is built with numpy in one pass.
+    """bm25s's BM25 (Lucene variant) whose index is built with numpy and scipy in one pass.
 
     bm25s builds its matrix with a Python loop and a Counter per document (about 4 s for 5 million
     tokens here); `build_index_from_ids` is its documented hook for building another way. Same
@@ -422,16 +468,20 @@ class VectorBM25(bm25s.BM25):
         self.nonoccurrence_array = None  # the Lucene variant has none
         n_docs, n_vocab = len(corpus_token_ids), len(unique_token_ids)
         lengths = np.fromiter((len(ids) for ids in corpus_token_ids), dtype=np.int64, count=n_docs)
-        flat = np.concatenate(corpus_token_ids).astype(np.int64) if n_docs else np.zeros(0, np.int64)
-        docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-        pairs, tf = np.unique(docs * n_vocab + flat, return_counts=True)
-        pair_docs, pair_tokens = pairs // n_vocab, pairs % n_vocab
-        df = np.bincount(pair_tokens, minlength=n_vocab)
+        flat = np.concatenate(corpus_token_ids).astype(np.int32) if n_docs else np.zeros(0, np.int32)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        # Counts per (document, token): a CSR matrix of ones whose duplicates are summed.
+        counts = sp.csr_matrix((np.ones(len(flat), np.float64), flat, indptr), shape=(n_docs, n_vocab))
+        counts.sum_duplicates()
+        tf, tokens = counts.data, counts.indices
+        docs = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
+        df = np.bincount(tokens, minlength=n_vocab)
         idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
         average = lengths.mean() if n_docs else 1.0
-        norm = self.k1 * ((1 - self.b) + self.b * lengths[pair_docs] / average)
-        weights = (idf[pair_tokens] * (tf / (norm + tf))).astype(self.dtype)
-        matrix = sp.csc_matrix((weights, (pair_docs, pair_tokens)), shape=(n_docs, n_vocab), dtype=self.dtype)
+        norm = self.k1 * ((1 - self.b) + self.b * lengths[docs] / average)
+        counts.data = idf[tokens] * (tf / (norm + tf))
+        matrix = counts.tocsc().astype(self.dtype)
+        matrix.sort_indices()
         return {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": n_docs}
 
 

@@ -202,6 +202,8 @@
         leaf.op = typeof data.op === "string" ? data.op : "";
         const spec = fieldSpec(leaf.field);
         const value = data.value;
+        // A field the registry does not know keeps its value as written (its type is unknown).
+        if (!spec) leaf.raw = data;
         if (leaf.op === "between" && Array.isArray(value)) {
           leaf.low = toDisplay(spec, value[0]);
           leaf.high = toDisplay(spec, value[1]);
@@ -226,6 +228,7 @@
     if (node.kind === "not") return { not: conditionToData(node.child) };
     if (node.kind === "raw") return node.data;
     const spec = fieldSpec(node.field);
+    if (!spec && node.raw && node.raw.field === node.field) return node.raw;
     const out = { field: node.field, op: node.op };
     if (!node.op || NO_VALUE_OPS.indexOf(node.op) >= 0) return out;
     const convert = function (text) { return fromDisplay(spec, text); };
