@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "huiqi.accounts",
     "huiqi.enterprises",
     "huiqi.policies",
+    "huiqi.appeals",
 ]
 
 MIDDLEWARE = [

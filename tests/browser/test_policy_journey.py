@@ -86,10 +86,15 @@ def test_editor_builds_an_item_reviewer_publishes_it_and_the_enterprise_sees_its
     editor = UserFactory(role=Role.POLICY_EDITOR, username="editor_journey", full_name="李编辑")
     reviewer = UserFactory(role=Role.POLICY_REVIEWER, username="reviewer_journey", full_name="赵审核")
     matching = EnterpriseFactory(
-        uscc=uscc_for(700001), name="济南成长科技有限公司", region_code="370102", revenue=Decimal("20000000.00")
+        uscc=uscc_for(700001),
+        name="济南成长科技有限公司",
+        region_code="370102",
+        revenue=Decimal("20000000.00"),
     )
     EnterpriseFactory(uscc=uscc_for(700002), name="济南小微商贸有限公司", revenue=Decimal("800000.00"))
-    EnterpriseFactory(uscc=uscc_for(700003, region_code="370202"), region_code="370202", revenue=Decimal("9e7"))
+    EnterpriseFactory(
+        uscc=uscc_for(700003, region_code="370202"), region_code="370202", revenue=Decimal("9e7")
+    )
     owner = EnterpriseUserFactory(username="ent_journey", enterprises=[matching])
 
     # ---- the editor builds the item
@@ -156,7 +161,8 @@ def test_editor_builds_an_item_reviewer_publishes_it_and_the_enterprise_sees_its
     page.locator("#review-table").get_by_role("link", name="审核", exact=True).click()
     page.wait_for_url(f"**/policies/items/{CODE}/versions/1/")
     tree = page.locator("#rule-tree").inner_text()
-    assert "区划代码需以 3701 开头" in tree and "上年营业收入需 ≥ 10,000,000 元" in tree
+    assert "区划代码需以 3701 开头" in tree
+    assert "上年营业收入需 ≥ 10,000,000 元" in tree
     assert "通过" in page.locator("#example-results").inner_text()
     screenshot("policy-review")
     page.locator("#publish-button").click()
@@ -190,7 +196,8 @@ def test_editor_list_and_a_nested_group_edited_through_the_yaml_view(page, sign_
     # Some published items of the demo library, so the list has something to show.
     demo = Path(services.__file__).parent / "demo_data" / "items"
     report = services.import_policy_items(paths=[demo / "01-keji.yaml", demo / "02-gongxin.yaml"])
-    assert report.imported and not report.rejected
+    assert report.imported
+    assert not report.rejected
     sign_in(editor)
     page.goto("/policies/items/new/")
     page.fill("#yaml-text", YAML_ITEM)
@@ -200,7 +207,9 @@ def test_editor_list_and_a_nested_group_edited_through_the_yaml_view(page, sign_
     assert page.locator("#id_title").input_value() == "专精特新企业研发奖励"
     assert page.locator("#reward-kind-tiers").is_checked()
     # The unknown field is shown beside its node, by path.
-    bad = page.locator('[data-path="eligibility.all[2].not.field"], [data-path="eligibility.all[2].not"]').first
+    bad = page.locator(
+        '[data-path="eligibility.all[2].not.field"], [data-path="eligibility.all[2].not"]'
+    ).first
     page.wait_for_selector(".cb-server-err")
     assert "未知字段" in bad.inner_text()
     screenshot("policy-editor-yaml-error")

@@ -165,7 +165,9 @@ def test_a_version_in_review_cannot_be_updated(editor, draft):
 
 def test_a_draft_whose_examples_fail_is_saved_but_cannot_be_submitted(editor):
     failing = form_data(
-        examples=[{"profile": {"region_code": "370102", "revenue": 30000000}, "expect": {"status": "ineligible"}}]
+        examples=[
+            {"profile": {"region_code": "370102", "revenue": 30000000}, "expect": {"status": "ineligible"}}
+        ]
     )
     version = drafting.create_draft_item(actor=editor, data=failing)
     check = drafting.check_draft_data(data=failing)

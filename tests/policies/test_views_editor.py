@@ -58,9 +58,7 @@ def step(client, version: PolicyItemVersion, name: str, reason: str = "") -> Any
 
 
 # ------------------------------------------------------------------------------------ access
-@pytest.mark.parametrize(
-    ("who", "status"), [("editor", 200), ("reviewer", 200), ("enterprise_user", 403)]
-)
+@pytest.mark.parametrize(("who", "status"), [("editor", 200), ("reviewer", 200), ("enterprise_user", 403)])
 def test_item_list_is_for_editors_and_reviewers(client, request, draft, who, status):
     client.force_login(request.getfixturevalue(who))
     response = client.get(reverse("policies:item_list"))
@@ -72,7 +70,10 @@ def test_item_list_is_for_editors_and_reviewers(client, request, draft, who, sta
 def test_item_list_filters_by_status(client, editor, draft):
     client.force_login(editor)
     assert draft.item.code in client.get(reverse("policies:item_list"), {"status": "draft"}).content.decode()
-    assert draft.item.code not in client.get(reverse("policies:item_list"), {"status": "published"}).content.decode()
+    assert (
+        draft.item.code
+        not in client.get(reverse("policies:item_list"), {"status": "published"}).content.decode()
+    )
 
 
 @pytest.mark.parametrize(("who", "status"), [("editor", 200), ("reviewer", 403), ("enterprise_user", 403)])
@@ -94,7 +95,8 @@ def test_only_the_reviewer_has_the_review_queue(client, request, in_review, who,
 def test_menu_shows_policy_editing_to_the_editor_and_review_to_the_reviewer(client, editor, reviewer):
     client.force_login(editor)
     page = client.get(reverse("policies:item_list")).content.decode()
-    assert "政策编辑" in page and reverse("policies:review_queue") + '"' not in page.split("<main")[0]
+    assert "政策编辑" in page
+    assert reverse("policies:review_queue") + '"' not in page.split("<main")[0]
     client.force_login(reviewer)
     page = client.get(reverse("policies:review_queue")).content.decode()
     assert "政策审核" in page.split("<main")[0]
@@ -106,8 +108,10 @@ def test_editor_page_carries_the_field_registry_from_the_rules_engine(client, ed
     response = client.get(reverse("policies:item_new"))
     config = response.context["builder_config"]
     revenue = next(field for field in config["fields"] if field["name"] == "revenue")
-    assert revenue["label"] == "上年营业收入" and revenue["unit"] == "元"
-    assert "between" in revenue["operators"] and "contains" not in revenue["operators"]
+    assert revenue["label"] == "上年营业收入"
+    assert revenue["unit"] == "元"
+    assert "between" in revenue["operators"]
+    assert "contains" not in revenue["operators"]
     assert config["operators"]["le"] == "不大于"
     assert 'id="builder-config"' in response.content.decode()
 
@@ -168,13 +172,18 @@ def test_live_check_returns_faults_by_path_and_example_results(client, editor, r
     assert "eligibility.all[0].op" in response.json()["errors"]
 
     good = jsonable(form_data())  # as the builder sends it: numbers as JSON numbers, dates as text
-    result = client.post(reverse("policies:editor_check"), {"item": good}, content_type="application/json").json()
+    result = client.post(
+        reverse("policies:editor_check"), {"item": good}, content_type="application/json"
+    ).json()
     assert result["errors"] == {}
     assert [(e["is_passing"], e["amount"]) for e in result["examples"]] == [(True, "30000.00"), (True, None)]
 
     client.force_login(reviewer)
     refused = client.post(
-        reverse("policies:editor_check"), {"item": good}, content_type="application/json", HTTP_ACCEPT="application/json"
+        reverse("policies:editor_check"),
+        {"item": good},
+        content_type="application/json",
+        HTTP_ACCEPT="application/json",
     )
     assert refused.status_code == 403
 
@@ -183,7 +192,7 @@ def test_yaml_typed_in_the_page_is_read_safely_and_faults_come_back_by_path(clie
     client.force_login(editor)
     url = reverse("policies:editor_parse_yaml")
     text = (
-        "code: X-1\ntitle: 测试\npolicy: 文件\nlevel: city\nregion_code: \"370100\"\ndepartment: 局\n"
+        'code: X-1\ntitle: 测试\npolicy: 文件\nlevel: city\nregion_code: "370100"\ndepartment: 局\n'
         "effective_from: 2025-01-01\neligibility:\n  all:\n    - {field: revenue, op: ge, value: 100}\n"
         "    - {field: nope, op: eq, value: 1}\n"
     )
@@ -192,7 +201,9 @@ def test_yaml_typed_in_the_page_is_read_safely_and_faults_come_back_by_path(clie
     assert result["item"]["eligibility"]["all"][0] == {"field": "revenue", "op": "ge", "value": 100}
     assert "eligibility.all[1].field" in result["errors"]
 
-    hostile = client.post(url, {"yaml": "code: !!python/object/apply:os.system ['true']\n"}, content_type="application/json")
+    hostile = client.post(
+        url, {"yaml": "code: !!python/object/apply:os.system ['true']\n"}, content_type="application/json"
+    )
     assert hostile.status_code == 400
     assert hostile.json()["syntax"]
 
@@ -201,15 +212,19 @@ def test_yaml_typed_in_the_page_is_read_safely_and_faults_come_back_by_path(clie
 def test_buttons_follow_the_workflow_table(client, editor, reviewer, draft):
     client.force_login(editor)
     page = client.get(version_page(draft)).content.decode()
-    assert 'value="submit"' in page and 'value="publish"' not in page
+    assert 'value="submit"' in page
+    assert 'value="publish"' not in page
     services.submit_for_review(actor=editor, version=draft)
     page = client.get(version_page(draft)).content.decode()
-    assert 'value="submit"' not in page and 'value="publish"' not in page
+    assert 'value="submit"' not in page
+    assert 'value="publish"' not in page
 
     client.force_login(reviewer)
     page = client.get(version_page(draft)).content.decode()
-    assert 'value="publish"' in page and 'value="return_to_editor"' in page
-    assert "同时满足以下全部条件" in page and "上年营业收入需 ≥ 20,000,000 元" in page
+    assert 'value="publish"' in page
+    assert 'value="return_to_editor"' in page
+    assert "同时满足以下全部条件" in page
+    assert "上年营业收入需 ≥ 20,000,000 元" in page
 
 
 def test_reviewer_publishes_a_version_in_review(client, reviewer, in_review):
@@ -223,7 +238,12 @@ def test_reviewer_publishes_a_version_in_review(client, reviewer, in_review):
 
 def test_publish_is_refused_with_a_clear_message_when_an_example_fails(client, reviewer, in_review):
     # An example that no longer holds (written into the row directly: the content is frozen in review).
-    examples = [{"profile": {"region_code": "370102", "revenue": 30000000}, "expect": {"status": "eligible", "amount": 1}}]
+    examples = [
+        {
+            "profile": {"region_code": "370102", "revenue": 30000000},
+            "expect": {"status": "eligible", "amount": 1},
+        }
+    ]
     PolicyItemVersion.objects.filter(pk=in_review.pk).update(examples=examples)
     client.force_login(reviewer)
 
@@ -254,6 +274,11 @@ def test_returning_to_the_editor_needs_a_reason(client, reviewer, in_review):
     in_review.refresh_from_db()
     assert in_review.status == VersionStatus.DRAFT
     assert "门槛与文件不一致" in response.content.decode()
+    # The editor sees the reason where the draft is edited.
+    client.force_login(in_review.created_by)
+    edit = client.get(reverse("policies:version_edit", args=[in_review.item.code, in_review.number]))
+    assert "审核退回" in edit.content.decode()
+    assert "门槛与文件不一致" in edit.content.decode()
 
 
 def test_review_page_shows_the_difference_from_the_published_version(client, editor, reviewer, in_review):
@@ -261,11 +286,34 @@ def test_review_page_shows_the_difference_from_the_published_version(client, edi
     client.force_login(editor)
     client.post(reverse("policies:version_new", args=[in_review.item.code]))
     second = PolicyItemVersion.objects.get(item=in_review.item, number=2)
-    changed = {"all": [{"field": "region_code", "op": "starts_with", "value": "3701"}, {"field": "revenue", "op": "ge", "value": 25000000}]}
-    drafting.update_draft_version(actor=editor, version=second, data=form_data(eligibility=changed, examples=[]))
+    changed = {
+        "all": [
+            {"field": "region_code", "op": "starts_with", "value": "3701"},
+            {"field": "revenue", "op": "ge", "value": 25000000},
+        ]
+    }
+    drafting.update_draft_version(
+        actor=editor, version=second, data=form_data(eligibility=changed, examples=[])
+    )
 
     page = client.get(version_page(second)).content.decode()
     assert 'id="version-diff"' in page
     assert "+  - {field: revenue, op: ge, value: 25000000}" in page
     assert "-  - {field: revenue, op: ge, value: 20000000}" in page
     assert "/impact/" in page
+
+
+def test_document_search_offers_existing_documents_to_choose(client, editor, draft, enterprise_user):
+    client.force_login(editor)
+    found = client.get(reverse("policies:editor_documents"), {"q": "上规模"}).json()["documents"]
+    assert [(d["id"], d["level_label"]) for d in found] == [(draft.document_id, "市级")]
+    assert client.get(reverse("policies:editor_documents"), {"q": "没有这个文件"}).json()["documents"] == []
+    client.force_login(enterprise_user)
+    assert client.get(reverse("policies:editor_documents"), {"q": "上规模"}).status_code == 403
+
+
+def test_item_page_opens_its_newest_version_and_an_unknown_code_is_not_found(client, reviewer, draft):
+    client.force_login(reviewer)
+    response = client.get(reverse("policies:item_detail", args=[draft.item.code]))
+    assert response["Location"] == version_page(draft)
+    assert client.get(reverse("policies:item_detail", args=["NO-SUCH-1"])).status_code == 404

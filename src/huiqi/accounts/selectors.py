@@ -20,6 +20,7 @@ see accounts and logs only; an enterprise user sees only the enterprises it is l
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,3 +193,23 @@ def users_for_security_admin(*, query: str = "") -> QuerySet[User]:
     if query:
         queryset = queryset.filter(username__icontains=query) | queryset.filter(full_name__icontains=query)
     return queryset
+
+
+def active_staff(
+    *, roles: Iterable[str], department_ids: Iterable[int] | None = None, without_department: bool = False
+) -> QuerySet[User]:
+    """Active users holding one of `roles`: in one of `department_ids` if given, or with no department
+    (the city-wide posts, e.g. a city leader) if `without_department`. For choosing who is notified."""
+    queryset = User.objects.filter(is_active=True, role__in=list(roles))
+    if department_ids is not None:
+        queryset = queryset.filter(department_id__in=list(department_ids))
+    if without_department:
+        queryset = queryset.filter(department__isnull=True)
+    return queryset.order_by("id")
+
+
+def enterprise_users(*, enterprise_id: int) -> QuerySet[User]:
+    """The active enterprise users who act for one enterprise (its 法定代表人 and 经办人)."""
+    return User.objects.filter(
+        is_active=True, role=Role.ENTERPRISE, enterprise_memberships__enterprise_id=enterprise_id
+    ).order_by("id")

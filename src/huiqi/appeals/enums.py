@@ -52,6 +52,7 @@ class TicketState(models.TextChoices):
 
 class TicketAction(models.TextChoices):
     REGISTER = "register", "登记受理"  # history only: a ticket is born with its appeal (not a transition)
+    SUPERVISE = "supervise", "督办"  # history only: a supervision does not change the state
     INSTRUCT = "instruct", "领导批示"
     DISPATCH = "dispatch", "派单"
     REDISPATCH = "redispatch", "转派"

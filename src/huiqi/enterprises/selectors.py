@@ -448,3 +448,36 @@ def derived_age_years(established_on: date | None, on_date: date) -> Decimal | N
 def derived_rd_ratio(rd_expense: Decimal | None, revenue: Decimal | None) -> Decimal | None:
     """研发费用占比 by the rules engine; None when either fact is unknown or revenue is 0."""
     return derived.rd_ratio(rd_expense, revenue)
+
+
+_PHONE_DIGITS = re.compile(r"\D")
+
+
+def phone_variants(phone: str) -> list[str]:
+    """The spellings under which a caller's number may be stored as a contact phone: as given, digits
+    only, without +86/0086, and a landline with its area code split off by "-" (010-, 0531-)."""
+    raw = (phone or "").strip()
+    digits = _PHONE_DIGITS.sub("", raw)
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) in (10, 11):
+            digits = digits[len(prefix) :]
+            break
+    variants = [raw, digits]
+    if digits.startswith("0") and len(digits) >= 10:
+        # Chinese area codes are 3 digits for 010 and 02x (Beijing, Shanghai, Guangzhou ...), 4 otherwise.
+        split = 3 if digits[1] in "12" else 4
+        variants += [f"{digits[:split]}-{digits[split:]}", f"{digits[:split]} {digits[split:]}"]
+    elif len(digits) == 11 and digits.startswith("1"):
+        variants += [f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", f"{digits[:3]} {digits[3:7]} {digits[7:]}"]
+    return [v for v in dict.fromkeys(variants) if v]
+
+
+def enterprises_with_contact_phone(*, phone: str) -> list[Enterprise]:
+    """The enterprises whose registered contact phone is this number (recognising a hotline caller).
+
+    An exact lookup on the indexed column under each usual spelling, so it stays fast on a registry of
+    millions; a field holding several numbers ("a;b") is not matched."""
+    variants = phone_variants(phone)
+    if not variants or len(_PHONE_DIGITS.sub("", phone or "")) < 7:
+        return []
+    return list(Enterprise.objects.filter(contact_phone__in=variants).order_by("-red_list", "name")[:20])

@@ -325,12 +325,12 @@ class PolicyItemImportApi(APIView):
                     raise ValidationFailedError(
                         f"文件 {upload.name} 超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB。", field="files"
                     )
-                shown = Path(upload.name or f"file{index}.yaml").name
-                target = Path(folder) / f"{index:03d}-{shown}"
+                name = Path(upload.name or f"file{index}.yaml").name
+                target = Path(folder) / f"{index:03d}-{name}"
                 with target.open("wb") as file:
                     for chunk in upload.chunks():
                         file.write(chunk)
-                names[str(target)] = shown
+                names[str(target)] = name
                 paths.append(target)
             report = services.import_policy_items(paths=paths, actor=request.user, as_draft=data["draft"])
 

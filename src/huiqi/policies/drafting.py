@@ -103,7 +103,7 @@ def _with_document(data: Mapping[str, Any], errors: Errors) -> tuple[dict[str, A
         if plain[key] is None or plain[key] == "":
             del plain[key]
     document = None
-    raw_id = data.get("document_id")
+    raw_id: Any = data.get("document_id")
     if raw_id not in (None, ""):
         try:
             document = PolicyDocument.objects.filter(pk=int(raw_id)).first()

@@ -262,7 +262,9 @@ class ItemFilterForm(forms.Form):
 
     def __init__(self, *args: Any, status_choices: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "全部"), *status_choices.items()]
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [("", "全部"), *status_choices.items()]
 
     def filters(self) -> dict[str, str]:
         if not self.is_valid():

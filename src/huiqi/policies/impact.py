@@ -20,11 +20,12 @@ Decisions (the issue is silent):
 * Every enterprise of the registry counts, whatever its status, as in matching.py.
 
 Speed: the registry is read once per preview (only the columns the two versions and the breakdowns
-need) and evaluated by the Polars engine (huiqi.rules.polars_eval); the two versions share one
-prepared frame. The frame is also kept per process (the newest REGISTRY_CACHE_SIZE reads), keyed by
-the evaluation date and columns, and reused only while a fingerprint of the registry (count, highest
-id, latest updated_at: one aggregate query) is unchanged, so an edit is seen at once and "重新计算"
-on an unchanged registry skips the read. Figures: benchmarks/README.md ("Impact preview").
+need) and both versions are evaluated in one pass of the bulk Polars evaluator
+(huiqi.rules.polars_eval.evaluate_items, the one `huiqi match_policies` uses). The frame is also
+kept per process (the newest REGISTRY_CACHE_SIZE reads), keyed by the evaluation date and columns,
+and reused only while a fingerprint of the registry (count, highest id, latest updated_at: one
+aggregate query) is unchanged, so an edit is seen at once and "重新计算" on an unchanged registry
+skips the read. Figures: benchmarks/README.md ("Impact preview").
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ UNKNOWN_LABEL = "未知"
 SIZE_ORDER = (*SizeClass.values, UNKNOWN_SIZE)
 SIZE_LABELS = {**dict(SizeClass.choices), UNKNOWN_SIZE: "未划型"}
 ZERO = Decimal("0.00")
+NEW, CURRENT = "new", "current"
 
 
 def can_preview_impact(user: Any) -> bool:
@@ -296,17 +298,19 @@ def preview_impact(
     if current_rules is not None:
         fields |= set(current_rules.fields())
     frame, is_cached = _registry(as_of=as_of, fields=fields)
-    prepared = polars_eval.prepare_frame(frame, registry=DEFAULT_REGISTRY, as_of=as_of).collect().lazy()
+    # Both versions in one pass of the bulk evaluator (the one `huiqi match_policies` uses).
+    items = {NEW: rules} if current_rules is None else {NEW: rules, CURRENT: current_rules}
+    evaluated = polars_eval.evaluate_items(
+        frame, items, id_column="enterprise_id", registry=DEFAULT_REGISTRY, as_of=as_of, statuses=None
+    ).with_columns(pl.col("status").cast(pl.String), pl.col("amount").cast(pl.Decimal(38, 2)))
     attributes = frame.select("enterprise_id", *ATTRIBUTE_COLUMNS)
-    results = _evaluate(prepared, rules).join(attributes, on="enterprise_id", how="left")
+    results = _of(evaluated, NEW).join(attributes, on="enterprise_id", how="left")
 
     counts = _status_counts(results)
     total = _amount_sum(results.filter(pl.col("status") == "eligible"))
     comparison = None
     if current is not None and current_rules is not None:
-        comparison = _compare(
-            results, _evaluate(prepared, current_rules), current=current, sample_size=sample_size
-        )
+        comparison = _compare(results, _of(evaluated, CURRENT), current=current, sample_size=sample_size)
     return ImpactPreview(
         version=version,
         as_of=as_of,
@@ -334,13 +338,8 @@ def preview_impact(
     )
 
 
-def _evaluate(prepared: pl.LazyFrame, rules: Any) -> pl.DataFrame:
-    plan = polars_eval.compile_item(rules, DEFAULT_REGISTRY)
-    return (
-        plan.apply(prepared, ["enterprise_id"])
-        .with_columns(pl.col("status").cast(pl.String), pl.col("amount").cast(pl.Decimal(38, 2)))
-        .collect()
-    )
+def _of(evaluated: pl.DataFrame, key: str) -> pl.DataFrame:
+    return evaluated.filter(pl.col("item_code") == key).select("enterprise_id", "status", "amount")
 
 
 def _status_counts(results: pl.DataFrame) -> dict[str, int]:

@@ -30,13 +30,14 @@ profile edit); a job started by a person and its outcome are audited.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -60,7 +61,7 @@ WRITE_BATCH = 5000
 #: Above this many changed enterprises, the whole job runs instead of single re-matches.
 ENTERPRISE_REMATCH_LIMIT = 2000
 STORED_STATUSES = ("eligible", "needs_info")
-_UPDATED_FIELDS = ["item_version", "status", "amount", "as_of", "evaluated_at"]
+_WRITTEN_FIELDS = ("enterprise", "item", "item_version", "status", "amount", "as_of", "evaluated_at")
 
 
 def _enterprise_model() -> Any:
@@ -205,22 +206,20 @@ def _run_steps(run: MatchRun) -> None:
     needed: set[str] = set()
     for item_rules in rules.values():
         needed.update(item_rules.fields())
-    prepared: pl.LazyFrame | None = None
+    frame: pl.DataFrame | None = None
     if not versions:
         _update_run(run, enterprise_count=_enterprise_model().objects.count())
     else:
+        # The registry is read once for the whole run (the columns every item reads).
         frame = matching.registry_frame(as_of=run.as_of, fields=needed)
         _update_run(run, enterprise_count=frame.height)
-        # Normalised once for every step (the same for every item), then each step's items run as
-        # one Polars plan.
-        prepared = (
-            polars_eval.prepare_frame(frame, registry=DEFAULT_REGISTRY, as_of=run.as_of).collect().lazy()
-        )
     eligible = needs_info = 0
     for start in range(0, len(versions), ITEMS_PER_STEP):
         group = versions[start : start + ITEMS_PER_STEP]
-        assert prepared is not None
-        result = _evaluate_group(prepared, {version.item.code: rules[version.item.code] for version in group})
+        assert frame is not None
+        result = _evaluate_group(
+            frame, {version.item.code: rules[version.item.code] for version in group}, as_of=run.as_of
+        )
         counts = dict(result.group_by("status").len().iter_rows())
         eligible += counts.get("eligible", 0)
         needs_info += counts.get("needs_info", 0)
@@ -240,50 +239,66 @@ def _run_steps(run: MatchRun) -> None:
     stale.delete()
 
 
-def _evaluate_group(prepared: pl.LazyFrame, items: dict[str, ItemRules]) -> pl.DataFrame:
-    """`enterprise_id, item_code, status, amount` of the stored statuses, for these items."""
-    parts = [
-        polars_eval.compile_item(item_rules, DEFAULT_REGISTRY)
-        .apply(prepared, ["enterprise_id"])
-        .select("enterprise_id", pl.lit(code, dtype=pl.String).alias("item_code"), "status", "amount")
-        .filter(pl.col("status").is_in(STORED_STATUSES))
-        for code, item_rules in items.items()
-    ]
-    return pl.concat(parts).collect()
+def _evaluate_group(frame: pl.DataFrame, items: dict[str, ItemRules], *, as_of: date) -> pl.DataFrame:
+    """`enterprise_id, item_code, status, amount` of the stored statuses, for these items: the bulk
+    evaluator that `huiqi match_policies` uses (matching.evaluate_versions), so both agree."""
+    return polars_eval.evaluate_items(
+        frame,
+        items,
+        id_column="enterprise_id",
+        registry=DEFAULT_REGISTRY,
+        as_of=as_of,
+        statuses=STORED_STATUSES,
+    )
 
 
 def _write_results(result: pl.DataFrame, versions: dict[str, PolicyItemVersion], *, as_of: date) -> int:
-    now = timezone.now()
+    """Upserts the rows of `result` (enterprise_id, item_code, status, amount); returns how many."""
+    codes = list(versions)
+    frame = result.select(
+        "enterprise_id",
+        pl.col("item_code")
+        .replace_strict(codes, [versions[code].item_id for code in codes])
+        .alias("item_id"),
+        pl.col("item_code").replace_strict(codes, [versions[code].pk for code in codes]).alias("version_id"),
+        pl.col("status").cast(pl.String),
+        "amount",
+    )
+    rows = frame.iter_rows()
     written = 0
-    batch: list[MatchResult] = []
-    for enterprise_id, code, status, amount in result.select(
-        "enterprise_id", "item_code", pl.col("status").cast(pl.String), "amount"
-    ).iter_rows():
-        version = versions[code]
-        batch.append(
-            MatchResult(
-                enterprise_id=enterprise_id,
-                item_id=version.item_id,
-                item_version=version,
-                status=status,
-                amount=amount,
-                as_of=as_of,
-                evaluated_at=now,
-            )
-        )
-        if len(batch) >= WRITE_BATCH:
-            written += _upsert(batch)
-            batch = []
-    if batch:
-        written += _upsert(batch)
+    while batch := list(itertools.islice(rows, WRITE_BATCH)):
+        written += _upsert(batch, as_of=as_of)
     return written
 
 
-def _upsert(rows: list[MatchResult]) -> int:
-    MatchResult.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["enterprise", "item"], update_fields=_UPDATED_FIELDS
-    )
+def _upsert(rows: Sequence[tuple[Any, ...]], *, as_of: date, evaluated_at: datetime | None = None) -> int:
+    """INSERT ... ON CONFLICT (enterprise, item) DO UPDATE, with a raw cursor (SQLite 3.24+ and
+    PostgreSQL). The ORM's bulk_create spends most of a large job preparing each value in Python;
+    this writes the same rows about five times faster. `rows` are (enterprise_id, item_id,
+    item_version_id, status, amount)."""
+    if not rows:
+        return 0
+    ops = connection.ops
+    day = ops.adapt_datefield_value(as_of)
+    stamp = ops.adapt_datetimefield_value(evaluated_at or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(_upsert_sql(), [(*row, day, stamp) for row in rows])
     return len(rows)
+
+
+def _upsert_sql() -> str:
+    meta = MatchResult._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in _WRITTEN_FIELDS]
+    key = [meta.get_field(name).column for name in ("enterprise", "item")]
+    updates = ", ".join(
+        f"{quote(column)} = EXCLUDED.{quote(column)}" for column in columns if column not in key
+    )
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(column) for column in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(quote(column) for column in key)}) DO UPDATE SET {updates}"
+    )
 
 
 # ------------------------------------------------------------------------- re-matching
@@ -295,28 +310,18 @@ def refresh_enterprise_matches(*, enterprise_ids: Iterable[int], as_of: date | N
     versions = effective_versions(as_of=as_of)
     rules = [(version, matching.rules_of(version)) for version in versions]
     now = timezone.now()
-    rows: list[MatchResult] = []
+    rows: list[tuple[Any, ...]] = []
     enterprises = list(_enterprise_model().objects.filter(pk__in=ids).order_by("pk"))
     for enterprise in enterprises:
         profile = matching.enterprise_profile(enterprise, as_of=as_of)
         for version, item_rules in rules:
             result = evaluate(item_rules, profile, explain_result=False)
             if result.status.value in STORED_STATUSES:
-                rows.append(
-                    MatchResult(
-                        enterprise_id=enterprise.pk,
-                        item_id=version.item_id,
-                        item_version=version,
-                        status=result.status.value,
-                        amount=result.amount,
-                        as_of=as_of,
-                        evaluated_at=now,
-                    )
-                )
+                rows.append((enterprise.pk, version.item_id, version.pk, result.status.value, result.amount))
     with transaction.atomic():
         MatchResult.objects.filter(enterprise_id__in=[enterprise.pk for enterprise in enterprises]).delete()
         for start in range(0, len(rows), WRITE_BATCH):
-            _upsert(rows[start : start + WRITE_BATCH])
+            _upsert(rows[start : start + WRITE_BATCH], as_of=as_of, evaluated_at=now)
     return len(rows)
 
 

@@ -47,7 +47,8 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def _marked(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -> str:
-    pieces, cursor = [], start
+    pieces: list[str] = []
+    cursor = start
     for span_start, span_end in spans:
         if span_start < cursor or span_end > end:
             continue

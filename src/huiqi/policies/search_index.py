@@ -76,6 +76,7 @@ KIND_LABELS = {DOCUMENT: "政策文件", ITEM: "奖补项目"}
 MAX_QUERY_LENGTH = 100
 SNIPPET_CHARS = 110
 TITLE_WEIGHT = 3
+SAVE_EVERY_SECONDS = 10.0
 #: Words of the policy library that jieba's dictionary lacks or splits; kept whole (search mode
 #: still adds their parts). Changing the list changes TOKENIZER_KEY, which invalidates cached tokens.
 DOMAIN_WORDS = (
@@ -410,11 +411,17 @@ class TokenStore:
         if not self._file_checked:
             self._read_file(set(keys))
         result, fresh = [], 0
+        saved_at = time.monotonic()
         for entry, key in zip(entries, keys, strict=True):
             ids = self.ids.get(key)
             if ids is None:
                 ids = self.ids[key] = self._word_ids(tokenize(entry.indexed_text()))
                 fresh += 1
+                if time.monotonic() - saved_at > SAVE_EVERY_SECONDS:
+                    # A cold build of a large library takes longer than a web worker may run: what is
+                    # segmented so far survives a worker killed by its timeout.
+                    self._save()
+                    saved_at = time.monotonic()
             result.append(ids)
         wanted = set(keys)
         self.ids = {key: value for key, value in self.ids.items() if key in wanted}

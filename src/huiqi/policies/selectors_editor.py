@@ -150,6 +150,17 @@ def current_published(
     return versions.order_by("-number").first()
 
 
+def latest_return(version: PolicyItemVersion) -> VersionTransition | None:
+    """The reviewer's reason when the version's last step sent it back to the editor (else None)."""
+    last = (
+        VersionTransition.objects.filter(version=version)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    return last if last is not None and last.step == Step.RETURN_TO_EDITOR else None
+
+
 def version_yaml(version: PolicyItemVersion) -> str:
     """The version in the contract's file format (what export writes), or its stored text if its
     rules no longer validate."""

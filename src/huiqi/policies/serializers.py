@@ -85,7 +85,7 @@ class PolicyDocumentDetailSerializer(PolicyDocumentSerializer):
         return bool(self.context["detail"].is_effective)
 
     @extend_schema_field(DocumentItemSerializer(many=True))
-    def get_items(self, document: PolicyDocument) -> list[dict[str, Any]]:
+    def get_items(self, document: PolicyDocument) -> Any:
         return DocumentItemSerializer(self.context["items"], many=True).data
 
 
@@ -132,7 +132,7 @@ class PolicyItemSerializer(serializers.Serializer):
         return versions[0].title if versions else item.code
 
     @extend_schema_field(VersionSummarySerializer(many=True))
-    def get_versions(self, item: Any) -> list[dict[str, Any]]:
+    def get_versions(self, item: Any) -> Any:
         return VersionSummarySerializer(self._versions(item), many=True).data
 
 
@@ -376,7 +376,8 @@ class EnterprisePolicyMatchesSerializer(serializers.Serializer):
 # -------------------------------------------------------------------------------------- impact
 class GroupCountSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    # DRF pops declared fields off the class, so this does not shadow Field.label at run time.
+    label = serializers.CharField()  # type: ignore[assignment]
     eligible = serializers.IntegerField()
     needs_info = serializers.IntegerField()
     ineligible = serializers.IntegerField()

@@ -154,6 +154,7 @@ def _editor_page(
         "rule_errors": rule_errors or {},
         "document": document,
         "impact_url": impact_url(version) if version is not None else "",
+        "returned": selectors_editor.latest_return(version) if version is not None else None,
     }
     return render(request, "policies/editor/edit.html", context, status=status)
 

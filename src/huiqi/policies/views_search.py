@@ -104,6 +104,9 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
             "entry": entry,
             "version": entry.version,
             "rules": describe_rules(entry.version),
+            "budget": f"{entry.version.budget_amount:,.2f}"
+            if entry.version.budget_amount is not None
+            else "",
         }
         for entry in detail.items
     ]

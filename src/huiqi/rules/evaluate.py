@@ -176,6 +176,13 @@ def _shown(spec: FieldSpec, actual: Any) -> Any:
     return actual
 
 
+def leaf_test(node: Leaf) -> _Test:
+    """The leaf's test on a known, normalised value (:class:`~huiqi.rules.profile.Profile`'s
+    representation: fixed ints, text, dates, booleans, frozensets of tags); is_null and is_not_null
+    have none.  The bulk evaluator decides dictionary-encoded fields with it."""
+    return _test_for(node)
+
+
 def _test_for(node: Leaf) -> _Test:
     """The leaf's test on a known value, built once per leaf object and kept."""
     cached = _TESTS.get(id(node))

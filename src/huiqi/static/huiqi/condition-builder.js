@@ -847,9 +847,8 @@
       const result = exampleResults[i];
       const box = h("div", { class: "cb-example", dataset: { path: path } });
       box.appendChild(h("div", { class: "cb-example-head" },
-        h("strong", { class: "small" }, "示例 " + (i + 1)),
-        h("span", { class: "cb-example-result small", dataset: { index: String(i) } }, exampleBadge(result)),
-        h("div", { class: "ms-auto d-flex gap-1" },
+        h("strong", { class: "small text-nowrap" }, "示例 " + (i + 1)),
+        h("div", { class: "ms-auto d-flex flex-wrap gap-1" },
           textButton("magic", "填入条件中的字段", function () {
             const names = usedFields(model.eligibility, []);
             if (model.reward.kind === "tiers") model.reward.tiers.forEach(function (t) { usedFields(t.when, names); });
@@ -859,6 +858,7 @@
             changed(true);
           }),
           iconButton("trash", "删除此示例", function () { model.examples.splice(i, 1); changed(true); }, "btn-outline-danger"))));
+      box.appendChild(h("div", { class: "cb-example-result small mb-2", dataset: { index: String(i) } }, exampleBadge(result)));
       const taken = example.rows.map(function (r) { return r.field; });
       example.rows.forEach(function (row, j) {
         const spec = fieldSpec(row.field);

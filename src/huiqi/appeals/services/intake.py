@@ -1,0 +1,439 @@
+"""Intake (受理): an appeal comes in on one of the channels and becomes a ticket waiting for dispatch.
+
+Decisions where the issue is silent:
+* Numbers are "QY" + the registration date (Asia/Shanghai) + "-" + a six-digit sequence of that day
+  (QY20261121-000123). The day's counter row is taken at the end of the transaction, just before the
+  audit event (which serialises writers on PostgreSQL anyway), so the lock is held for the shortest time.
+* A hotline caller is recognised when exactly one enterprise has the caller's number as its
+  registered contact phone; with several, none is chosen (the agent picks one on the page,
+  selectors.enterprises_for_caller).
+* Priority: red-list enterprises and the mayor line are at least `high`; staff may ask for more
+  (`urgent`); enterprise users cannot set it.
+* Similar open appeals (并单): the most recent open appeal of the same enterprise with the same
+  category, or whose text shares at least HUIQI_APPEAL_SIMILARITY_THRESHOLD (0.5) of its character
+  bigrams (Jaccard), is stored in `similar_to` for the dispatcher to merge or not.
+* A push from another system (the city's 12345 platform) is idempotent by (source_system,
+  external_id): the same push again returns the appeal already registered, also when two arrive at once.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from huiqi.accounts import selectors as account_selectors
+from huiqi.accounts.enums import Role
+from huiqi.appeals import attachments as attachment_files
+from huiqi.appeals import notices
+from huiqi.appeals.enums import Channel, Kind, Priority, TicketAction, TicketState
+from huiqi.appeals.errors import AppealInputInvalidError
+from huiqi.appeals.models import Appeal, AppealNumberCounter, Category, Ticket
+from huiqi.appeals.time_limits import apply_time_limit
+from huiqi.appeals.transition_fields import clean_category
+from huiqi.appeals.workflow import OPEN_STATES, append_history
+from huiqi.core.audit import record_event
+from huiqi.core.errors import PermissionDeniedError
+from huiqi.enterprises import selectors as enterprise_selectors
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from huiqi.accounts.models import User
+    from huiqi.enterprises.models import Enterprise
+
+#: Who registers on which channel. The system (actor None: another platform pushing through the API)
+#: may use any channel; the mayor line is for red-list enterprises (submit_mayor_line_appeal) and
+#: for leaders entering what reached them directly.
+CHANNELS_BY_ROLE: dict[str, frozenset[str]] = {
+    Role.AGENT: frozenset({Channel.HOTLINE, Channel.WEB, Channel.APP, Channel.VISIT}),
+    Role.DISPATCHER: frozenset({Channel.HOTLINE, Channel.WEB, Channel.APP, Channel.VISIT}),
+    Role.SPECIALIST: frozenset({Channel.VISIT}),
+    Role.LEADER: frozenset({Channel.MAYOR_LINE}),
+    Role.ENTERPRISE: frozenset({Channel.WEB, Channel.APP, Channel.MAYOR_LINE}),
+}
+STAFF_PRIORITY_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.LEADER})
+CONTENT_MAX = 10000
+TITLE_MAX = 200
+_NOT_TEXT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def similarity_threshold() -> float:
+    return float(getattr(settings, "HUIQI_APPEAL_SIMILARITY_THRESHOLD", 0.5))
+
+
+def _invalid(field: str, message: str) -> AppealInputInvalidError:
+    return AppealInputInvalidError(message, field=field)
+
+
+def _text(value: Any, *, field: str, label: str, limit: int, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise _invalid(field, f"请填写{label}。")
+    if len(text) > limit:
+        raise _invalid(field, f"{label}不能超过 {limit} 个字（现有 {len(text)} 个）。")
+    return text
+
+
+def _choice(value: Any, choices: Any, *, field: str, label: str) -> Any:
+    try:
+        return choices(value)
+    except ValueError:
+        options = "、".join(f"{c.value}（{c.label}）" for c in choices)
+        raise _invalid(field, f"{label}“{value}”无效，可选：{options}。") from None
+
+
+def _check_channel(actor: User | None, channel: Channel) -> None:
+    if actor is None:
+        return
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDeniedError("请先登录。")
+    allowed = CHANNELS_BY_ROLE.get(actor.role, frozenset())
+    if channel not in allowed:
+        role = Role(actor.role).label if actor.role in Role.values else actor.role
+        raise PermissionDeniedError(f"{role}不能登记“{channel.label}”渠道的诉求。")
+
+
+def _resolve_enterprise(
+    *, actor: User | None, channel: Channel, enterprise: Enterprise | None, caller_phone: str
+) -> tuple[Enterprise | None, str]:
+    """The appeal's enterprise and how it was found ("given", "membership", "caller_phone", "")."""
+    if actor is not None and actor.role == Role.ENTERPRISE:
+        ids = account_selectors.enterprise_ids_for(actor)
+        if enterprise is not None:
+            if enterprise.pk not in ids:
+                raise PermissionDeniedError("只能代表本人关联的企业提交诉求。")
+            return enterprise, "given"
+        if len(ids) != 1:
+            raise _invalid(
+                "enterprise", "您关联了多家企业，请选择代表哪家企业提交。" if ids else "您的账号未关联企业。"
+            )
+        return enterprise_selectors.enterprises_visible_to(user=actor).get(pk=ids[0]), "membership"
+    if enterprise is not None:
+        return enterprise, "given"
+    if channel == Channel.HOTLINE and caller_phone:
+        found = enterprise_selectors.enterprises_with_contact_phone(phone=caller_phone)
+        if len(found) == 1:
+            return found[0], "caller_phone"
+    return None, ""
+
+
+def _next_number(moment: dt.datetime) -> str:
+    """The next number of the registration day; the day's counter row is locked until commit."""
+    day = timezone.localtime(moment).date()
+    if not AppealNumberCounter.objects.filter(day=day).update(last_value=F("last_value") + 1):
+        try:
+            with transaction.atomic():
+                AppealNumberCounter.objects.create(day=day, last_value=1)
+        except IntegrityError:  # another registration created the day's row first
+            AppealNumberCounter.objects.filter(day=day).update(last_value=F("last_value") + 1)
+    value = AppealNumberCounter.objects.get(day=day).last_value
+    return f"QY{day:%Y%m%d}-{value:06d}"
+
+
+def _bigrams(text: str) -> set[str]:
+    clean = _NOT_TEXT.sub("", text)
+    return {clean[i : i + 2] for i in range(len(clean) - 1)} or ({clean} if clean else set())
+
+
+def text_overlap(a: str, b: str) -> float:
+    """Jaccard similarity of the two texts' character bigrams (punctuation and spaces ignored)."""
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / len(x | y) if x and y else 0.0
+
+
+def find_similar_open_appeal(appeal: Appeal) -> tuple[Appeal | None, float]:
+    """The open appeal of the same enterprise most like this one (module docstring), and its score."""
+    if appeal.enterprise_id is None:
+        return None, 0.0
+    candidates = (
+        Appeal.objects.filter(
+            enterprise_id=appeal.enterprise_id, merged_into__isnull=True, ticket__state__in=OPEN_STATES
+        )
+        .exclude(pk=appeal.pk)
+        .order_by("-registered_at", "-id")[:50]
+    )
+    text = f"{appeal.title} {appeal.content}"
+    best: tuple[Appeal | None, float] = (None, 0.0)
+    for candidate in candidates:
+        if appeal.category_id is not None and candidate.category_id == appeal.category_id:
+            score = 1.0
+        else:
+            score = text_overlap(text, f"{candidate.title} {candidate.content}")
+        if score >= similarity_threshold() and score > best[1]:
+            best = (candidate, score)
+    return best
+
+
+def register_appeal(
+    *,
+    actor: User | None,
+    channel: str,
+    kind: str,
+    content: str,
+    title: str = "",
+    enterprise: Enterprise | None = None,
+    caller_name: str = "",
+    caller_phone: str = "",
+    category: Category | str | int | None = None,
+    priority: str | None = None,
+    external_id: str | None = None,
+    source_system: str | None = None,
+    attachments: Sequence[Any] = (),
+) -> Appeal:
+    """Registers an appeal and its ticket (module docstring); returns the appeal (`appeal.ticket`).
+
+    `actor` None is another system pushing through the API: it must name `source_system`. Raises
+    PermissionDeniedError for a role or channel not allowed, AppealInputInvalidError for bad fields
+    (nothing is stored then)."""
+    channel = _choice(channel, Channel, field="channel", label="渠道")
+    kind = _choice(kind, Kind, field="kind", label="诉求类型")
+    _check_channel(actor, channel)
+    content = _text(content, field="content", label="诉求内容", limit=CONTENT_MAX, required=True)
+    title = _text(title, field="title", label="标题", limit=TITLE_MAX) or content[:30]
+    caller_name = _text(caller_name, field="caller_name", label="联系人", limit=50)
+    caller_phone = _text(caller_phone, field="caller_phone", label="联系电话", limit=40)
+    source_system = _text(source_system, field="source_system", label="来源系统", limit=40)
+    external_id = _text(external_id, field="external_id", label="外部编号", limit=64) or None
+    if external_id and not source_system:
+        raise _invalid("source_system", "提供外部编号时必须注明来源系统。")
+    if actor is None and not source_system:
+        raise _invalid("source_system", "系统推送的诉求必须注明来源系统。")
+    if external_id:
+        existing = Appeal.objects.filter(source_system=source_system, external_id=external_id).first()
+        if existing is not None:
+            return existing
+    is_enterprise_user = actor is not None and actor.role == Role.ENTERPRISE
+    if priority and actor is not None and actor.role not in STAFF_PRIORITY_ROLES:
+        raise _invalid("priority", "只有坐席、派单员和领导可以指定优先级。")
+    requested = _choice(priority, Priority, field="priority", label="优先级") if priority else None
+    clean_cat = clean_category(category) if category not in (None, "") else None
+    files = list(attachments)
+    attachment_files.validate_attachments(files)
+    found, recognised_by = _resolve_enterprise(
+        actor=actor, channel=channel, enterprise=enterprise, caller_phone=caller_phone
+    )
+    if is_enterprise_user and actor is not None:
+        caller_name = caller_name or actor.full_name or actor.username
+        caller_phone = caller_phone or actor.phone
+    if channel == Channel.MAYOR_LINE and (found is None or not found.red_list):
+        raise _invalid("channel", "企业市长直通车只受理红名单企业的诉求。")
+    is_red_list = bool(found is not None and found.red_list)
+    floor = Priority.HIGH if is_red_list or channel == Channel.MAYOR_LINE else Priority.NORMAL
+    final_priority = Priority.highest(floor, requested)
+    try:
+        with transaction.atomic():
+            return _create(
+                actor=actor,
+                channel=channel,
+                kind=kind,
+                title=title,
+                content=content,
+                enterprise=found,
+                recognised_by=recognised_by,
+                caller_name=caller_name,
+                caller_phone=caller_phone,
+                category=clean_cat,
+                priority=final_priority,
+                is_red_list=is_red_list,
+                source_system=source_system,
+                external_id=external_id,
+                files=files,
+            )
+    except IntegrityError:
+        if external_id:  # the same push registered by a concurrent request: idempotent
+            existing = Appeal.objects.filter(source_system=source_system, external_id=external_id).first()
+            if existing is not None:
+                return existing
+        raise
+
+
+def _create(
+    *,
+    actor: User | None,
+    channel: Channel,
+    kind: Kind,
+    title: str,
+    content: str,
+    enterprise: Enterprise | None,
+    recognised_by: str,
+    caller_name: str,
+    caller_phone: str,
+    category: Category | None,
+    priority: Priority,
+    is_red_list: bool,
+    source_system: str,
+    external_id: str | None,
+    files: list[Any],
+) -> Appeal:
+    now = timezone.now()
+    user = actor if getattr(actor, "pk", None) else None
+    appeal = Appeal.objects.create(
+        number=f"~{uuid.uuid4().hex[:19]}",  # the real number is taken last (module docstring)
+        channel=channel,
+        kind=kind,
+        title=title,
+        content=content,
+        enterprise=enterprise,
+        caller_name=caller_name,
+        caller_phone=caller_phone,
+        source_system=source_system,
+        external_id=external_id,
+        priority=priority,
+        is_red_list=is_red_list,
+        category=category,
+        registered_at=now,
+        registered_by=user,
+    )
+    attachment_files.save_attachments(appeal=appeal, files=files, actor=user, now=now)
+    similar, score = find_similar_open_appeal(appeal)
+    appeal.similar_to = similar
+    state = (
+        TicketState.AWAITING_INSTRUCTION if channel == Channel.MAYOR_LINE else TicketState.AWAITING_DISPATCH
+    )
+    ticket = Ticket(appeal=appeal, state=state, clock_started_at=now)
+    spec = apply_time_limit(ticket=ticket, appeal=appeal)
+    ticket.save()
+    appeal.number = _next_number(now)
+    appeal.save(update_fields=["number", "similar_to"])
+    append_history(
+        ticket=ticket,
+        action=TicketAction.REGISTER,
+        actor=user,
+        at=now,
+        channel=channel,
+        kind=kind,
+        priority=priority,
+        enterprise_id=appeal.enterprise_id,
+        recognised_by=recognised_by,
+        similar_to=similar.number if similar else None,
+        similarity=round(score, 3) if similar else None,
+        time_limit=spec.label,
+        attachments=len(files),
+    )
+    record_event(
+        actor=user,
+        action="appeal.registered",
+        obj=appeal,
+        after={
+            "number": appeal.number,
+            "channel": channel,
+            "kind": kind,
+            "enterprise_id": appeal.enterprise_id,
+            "priority": priority,
+            "state": state,
+            "deadline_at": ticket.deadline_at,
+            "source_system": source_system,
+            "external_id": external_id,
+        },
+    )
+    _notify_registered(appeal, ticket)
+    return appeal
+
+
+def _notify_registered(appeal: Appeal, ticket: Ticket) -> None:
+    link = notices.ticket_link(ticket)
+    batch = [
+        notices.Notice(
+            recipients=notices.enterprise_users_of(appeal),
+            event_key=f"appeals.appeal.{appeal.pk}.registered",
+            subject=f"您的诉求已受理，编号 {appeal.number}",
+            body=f"“{appeal.title}”已受理，编号 {appeal.number}，可凭编号查询办理进度。",
+            link=link,
+            channels=notices.INBOX_AND_SMS,
+        )
+    ]
+    if appeal.channel == Channel.MAYOR_LINE:
+        batch.append(
+            notices.Notice(
+                recipients=notices.city_leaders(),
+                event_key=f"appeals.appeal.{appeal.pk}.mayor_line",
+                subject=f"直通车诉求待批示：{appeal.number}",
+                body=f"{appeal.enterprise.name if appeal.enterprise else ''}：{appeal.title}",
+                link=link,
+            )
+        )
+    notices.schedule(batch)
+
+
+def submit_mayor_line_appeal(
+    *,
+    actor: User,
+    title: str,
+    content: str,
+    kind: str = Kind.HELP,
+    enterprise: Enterprise | None = None,
+    attachments: Sequence[Any] = (),
+) -> Appeal:
+    """企业市长直通车: a red-list enterprise's user submits to the leaders' queue (awaiting instruction)."""
+    if getattr(actor, "role", None) != Role.ENTERPRISE:
+        raise PermissionDeniedError("企业市长直通车由红名单企业提交。")
+    return register_appeal(
+        actor=actor,
+        channel=Channel.MAYOR_LINE,
+        kind=kind,
+        title=title,
+        content=content,
+        enterprise=enterprise,
+        attachments=attachments,
+    )
+
+
+def record_classification(
+    *,
+    appeal: Appeal,
+    suggested_category: Category | str | None,
+    confidence: float | Decimal | None,
+    top3: Sequence[dict[str, Any]] = (),
+    classifier_version: str = "",
+) -> Appeal:
+    """Stores a classifier's suggestion on an appeal (the seam for the classification service).
+
+    `top3` is a list of {"category": code, "confidence": number}, best first. Suggestions never set
+    the category itself: a dispatcher, or automatic dispatch above the confidence threshold, does."""
+    category = clean_category(suggested_category, "suggested_category") if suggested_category else None
+    value: Decimal | None = None
+    if confidence is not None:
+        value = Decimal(str(confidence)).quantize(Decimal("0.0001"))
+        if not Decimal(0) <= value <= Decimal(1):
+            raise _invalid("confidence", f"置信度须在 0 到 1 之间，收到 {confidence}。")
+    candidates = []
+    for entry in list(top3)[:3]:
+        if not isinstance(entry, dict) or "category" not in entry:
+            raise _invalid("top3", "候选分类应为 {category, confidence} 的列表。")
+        candidates.append(
+            {"category": str(entry["category"]), "confidence": float(entry.get("confidence", 0))}
+        )
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        before = {
+            "suggested_category_id": locked.suggested_category_id,
+            "confidence": locked.confidence,
+            "top3": locked.top3,
+            "classifier_version": locked.classifier_version,
+        }
+        locked.suggested_category = category
+        locked.confidence = value
+        locked.top3 = candidates
+        locked.classifier_version = classifier_version[:40]
+        locked.save(update_fields=["suggested_category", "confidence", "top3", "classifier_version"])
+        record_event(
+            actor=None,
+            action="appeal.classified",
+            obj=locked,
+            before=before,
+            after={
+                "suggested_category_id": locked.suggested_category_id,
+                "confidence": value,
+                "top3": candidates,
+                "classifier_version": locked.classifier_version,
+            },
+        )
+    return locked
