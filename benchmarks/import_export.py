@@ -89,9 +89,9 @@ def run_measured(step: str, args: list[str], env: dict[str, str]) -> dict[str, o
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def start_postgres(folder: Path, port: int) -> str:
+def start_postgres(folder: Path, port: int, settings: list[str]) -> str:
     """A throw-away PostgreSQL 15 cluster under `folder` (as the postgres user when run as root);
-    returns its server URL. Default settings, locale C.UTF-8."""
+    returns its server URL. Default settings except `settings` ("name=value"), locale C.UTF-8."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     as_postgres: list[str] = []
@@ -124,7 +124,8 @@ def start_postgres(folder: Path, port: int) -> str:
             str(folder / "log"),
             "-w",
             "-o",
-            f"-p {port} -k {folder} -c listen_addresses=''",
+            f"-p {port} -k {folder} -c listen_addresses='' "
+            + " ".join(f"-c {setting}" for setting in settings),
             "start",
         ],
         check=True,
@@ -202,6 +203,13 @@ def main() -> None:
     )
     parser.add_argument("--pg-port", type=int, default=5439)
     parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="server setting for --start-postgres, e.g. shared_buffers=1GB (repeatable)",
+    )
+    parser.add_argument(
         "--pg-data", type=Path, help="data folder of a local --postgres server: measure its CPU"
     )
     parser.add_argument("--skip-sqlite", action="store_true")
@@ -230,7 +238,7 @@ def main() -> None:
     global PG_DATA
     cluster = work / "pg"
     if options.start_postgres:
-        options.postgres = start_postgres(cluster, options.pg_port)
+        options.postgres = start_postgres(cluster, options.pg_port, options.pg_setting)
         PG_DATA = cluster / "data"
     elif options.pg_data:
         PG_DATA = options.pg_data
@@ -243,7 +251,11 @@ def main() -> None:
         if options.start_postgres:
             stop_postgres(cluster)
     cpus = os.cpu_count()
-    print(f"\n{options.count:,} enterprises, {data.stat().st_size / 1e6:.0f} MB CSV, {cpus} CPUs\n")
+    print(f"\n{options.count:,} enterprises, {data.stat().st_size / 1e6:.0f} MB CSV, {cpus} CPUs")
+    if options.postgres:
+        settings = ", ".join(options.pg_setting) or "defaults"
+        print(f"PostgreSQL server settings: {settings if options.start_postgres else 'as found'}")
+    print()
     print(
         "| step | wall clock | huiqi CPU (user + system) | PostgreSQL CPU | peak RSS | load average | summary |"
     )

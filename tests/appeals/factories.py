@@ -108,7 +108,8 @@ class TicketFactory(factory.django.DjangoModelFactory):
         overdue = factory.Trait(
             state=S.ACCEPTED,
             appeal=factory.SubFactory(
-                AppealFactory, registered_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+                AppealFactory,
+                registered_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30)),
             ),
         )
         warned = factory.Trait(

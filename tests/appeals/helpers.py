@@ -54,9 +54,18 @@ def fields_for(action: TicketAction, ticket: Ticket, role: str) -> dict[str, Any
         A.SUBMIT_REPLY: lambda: {"text": "已协调供电公司完成勘查。"},
         A.APPROVE_REPLY: dict,
         A.SEND_BACK_REPLY: lambda: {"reason": "答复未说明完成时间"},
-        A.RECORD_FOLLOW_UP: lambda: {"method": follow_up_method, "is_resolved": True, "satisfaction": "satisfied"},
+        A.RECORD_FOLLOW_UP: lambda: {
+            "method": follow_up_method,
+            "is_resolved": True,
+            "satisfaction": "satisfied",
+        },
         A.REOPEN: lambda: (
-            {"reason": "企业不满意", "method": follow_up_method, "is_resolved": False, "satisfaction": "dissatisfied"}
+            {
+                "reason": "企业不满意",
+                "method": follow_up_method,
+                "is_resolved": False,
+                "satisfaction": "dissatisfied",
+            }
             if role in (Role.AGENT, Role.ENTERPRISE)
             else {"reason": "答复未解决问题"}
         ),

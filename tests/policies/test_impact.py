@@ -95,7 +95,8 @@ def registry():
 def versions(registry, write_yaml):
     published = services.import_policy_items(paths=[write_yaml("v1.yaml", [V1])])
     draft = services.import_policy_items(paths=[write_yaml("v2.yaml", [V2])], as_draft=True)
-    assert published.rejected == [] and draft.rejected == []
+    assert published.rejected == []
+    assert draft.rejected == []
     return impact.get_item_version(code=CODE, number=1), impact.get_item_version(code=CODE, number=2)
 
 
@@ -162,7 +163,11 @@ def test_a_new_version_lists_who_gains_who_loses_and_whose_amount_changes(versio
     )
     assert gained.amount_change == Decimal("100000.00")
     [lost] = comparison.lost
-    assert (lost.uscc, lost.before_amount, lost.after_amount) == (registry["D"].uscc, Decimal("150000.00"), None)
+    assert (lost.uscc, lost.before_amount, lost.after_amount) == (
+        registry["D"].uscc,
+        Decimal("150000.00"),
+        None,
+    )
     # Largest change first: A (-100,000.00), then F (-23,456.79).
     assert [(row.uscc, row.amount_change) for row in comparison.amount_changed] == [
         (registry["A"].uscc, Decimal("-100000.00")),
@@ -181,11 +186,14 @@ def test_the_published_version_has_nothing_to_compare_with_and_no_budget(version
     assert preview.comparison is None
     assert (preview.eligible_count, preview.needs_info_count, preview.ineligible_count) == (3, 1, 2)
     assert preview.total_amount == Decimal("473456.79")
-    assert preview.budget_amount is None and preview.is_over_budget is False
+    assert preview.budget_amount is None
+    assert preview.is_over_budget is False
 
 
 def test_a_version_within_budget_reports_what_is_left(versions, reviewer_user, write_yaml):
-    services.import_policy_items(paths=[write_yaml("v3.yaml", [{**V2, "budget_amount": 1000000}])], as_draft=True)
+    services.import_policy_items(
+        paths=[write_yaml("v3.yaml", [{**V2, "budget_amount": 1000000}])], as_draft=True
+    )
     preview = impact.preview_impact(
         actor=reviewer_user, version=impact.get_item_version(code=CODE, number=3), as_of=AS_OF
     )
@@ -238,14 +246,17 @@ def test_the_page_shows_the_figures_and_the_gain_and_lose_tables(client, version
     assert 'id="count-eligible">3<' in html
     assert "¥300,000.00" in html
     assert "超出预算 ¥50,000.00" in html
-    assert registry["B"].uscc in html and registry["D"].uscc in html
+    assert registry["B"].uscc in html
+    assert registry["D"].uscc in html
     assert "vendor/echarts/echarts.min.js" in html
     assert 'id="impact-charts"' in html
 
 
 def test_recompute_through_htmx_returns_the_body_only(client, versions, reviewer_user):
     client.force_login(reviewer_user)
-    response = client.get(f"/policies/items/{CODE}/versions/2/impact/?as_of=2025-06-30", HTTP_HX_REQUEST="true")
+    response = client.get(
+        f"/policies/items/{CODE}/versions/2/impact/?as_of=2025-06-30", HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="impact-body"')

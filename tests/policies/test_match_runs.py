@@ -74,14 +74,17 @@ def test_a_full_run_stores_what_the_bulk_matcher_finds_with_progress(
     run.refresh_from_db()
     expected = {
         (uscc, code, status, amount)
-        for uscc, code, status, amount in match_all(as_of=AS_OF, statuses=("eligible", "needs_info")).iter_rows()
+        for uscc, code, status, amount in match_all(
+            as_of=AS_OF, statuses=("eligible", "needs_info")
+        ).iter_rows()
     }
     assert _stored() == expected
     # By hand: 20M eligible for A, B, C; 7M for B, C; 2M for C; unknown revenue needs info for all three.
     assert (run.eligible_count, run.needs_info_count) == (6, 3)
     assert (run.status, run.processed_items, run.total_items, run.percent) == ("done", 3, 3, 100)
     assert run.enterprise_count == 5
-    assert run.started_by == reviewer_user and run.finished_at is not None
+    assert run.started_by == reviewer_user
+    assert run.finished_at is not None
     events = AuditEvent.objects.filter(object_type="policies.matchrun", object_id=str(run.pk))
     actions = set(events.values_list("action", flat=True))
     assert actions == {"policy_match_run.start", "policy_match_run.finish"}
@@ -138,7 +141,8 @@ def test_a_failing_run_is_marked_failed_with_the_reason(library, registry, monke
     with pytest.raises(RuntimeError):
         match_runs.process_match_run(run=run)
     run.refresh_from_db()
-    assert run.status == "failed" and "磁盘已满" in run.failure_message
+    assert run.status == "failed"
+    assert "磁盘已满" in run.failure_message
 
 
 def test_a_finished_run_is_not_run_again(library, registry):
@@ -167,7 +171,8 @@ def test_a_second_full_run_is_refused_while_one_is_queued(library, reviewer_user
 def test_the_page_starts_a_run_and_shows_its_progress(client, library, registry, reviewer_user):
     client.force_login(reviewer_user)
     page = client.get("/policies/match-runs/")
-    assert page.status_code == 200 and 'id="start-run"' in page.content.decode()
+    assert page.status_code == 200
+    assert 'id="start-run"' in page.content.decode()
     response = client.post("/policies/match-runs/", {"as_of": "2025-06-30"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200
@@ -181,7 +186,8 @@ def test_the_status_fragment_polls_while_a_run_is_queued(client, reviewer_user):
     MatchRun.objects.create(as_of=AS_OF)
     client.force_login(reviewer_user)
     html = client.get("/policies/match-runs/status/").content.decode()
-    assert 'hx-trigger="every 1s"' in html and "排队中" in html
+    assert 'hx-trigger="every 1s"' in html
+    assert "排队中" in html
 
 
 def test_the_page_refuses_other_roles(client):

@@ -110,7 +110,8 @@ def test_qualified_items_come_with_amount_and_why(items, enterprise, owner):
     assert card.auto_entitlement is True
     assert matches.total_amount == Decimal("200000.00")
     assert len(card.reasons_met) == 3
-    assert card.reasons_met[0].startswith("区划代码需以 3701 开头") and "370102" in card.reasons_met[0]
+    assert card.reasons_met[0].startswith("区划代码需以 3701 开头")
+    assert "370102" in card.reasons_met[0]
     assert "20,000,000" in card.reasons_met[1]
     # The `not` group is explained as what is forbidden.
     assert "不得包含“失信被执行人”" in card.reasons_met[2]
@@ -146,9 +147,12 @@ def test_my_matches_page_shows_the_cards_of_the_users_enterprise(client, items, 
     response = client.get(f"/policies/mine/?uscc={other.uscc}")
     html = response.content.decode()
     assert response.status_code == 200
-    assert enterprise.name in html and other.name not in html
+    assert enterprise.name in html
+    assert other.name not in html
     assert "¥200,000.00" in html
-    assert "免申即享" in html and "为什么符合" in html and "还差什么" in html
+    assert "免申即享" in html
+    assert "为什么符合" in html
+    assert "还差什么" in html
     assert "企业标签需包含“高新技术企业”" in html
     assert client.get(f"/policies/enterprises/{other.uscc}/matches/").status_code == 403
 
@@ -161,7 +165,8 @@ def test_a_user_with_two_enterprises_picks_one(client, items, enterprise):
     assert 'id="enterprise-picker"' in html
     # The second enterprise (in 旌阳区, R&D expense 900,000) qualifies for other items than the first.
     assert 'id="qualified-count">2<' in html
-    assert 'data-code="T-OTHER-CITY"' in html and 'data-code="T-NEEDS-INFO"' in html
+    assert 'data-code="T-OTHER-CITY"' in html
+    assert 'data-code="T-NEEDS-INFO"' in html
     assert 'data-code="T-QUALIFY"' not in html
 
 
@@ -173,7 +178,9 @@ def test_recompute_refreshes_the_stored_results_and_is_audited(client, items, en
     assert response.content.decode().lstrip().startswith('<div id="matches-body"')
     stored = dict(MatchResult.objects.filter(enterprise_id=enterprise.pk).values_list("item__code", "status"))
     assert stored == {"T-QUALIFY": "eligible", "T-NEEDS-INFO": "needs_info"}
-    assert AuditEvent.objects.filter(action="policy_match.recompute", object_id=str(enterprise.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="policy_match.recompute", object_id=str(enterprise.pk)).count() == 1
+    )
 
 
 def test_staff_open_the_page_of_any_enterprise_and_are_sent_away_from_mine(client, items, enterprise):

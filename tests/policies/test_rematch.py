@@ -86,7 +86,9 @@ def test_importing_published_items_rematches_them_once(write_yaml, django_captur
     assert _stored() == {(rich.pk, CODE): ("eligible", Decimal("100000.00"), 1)}
 
 
-def test_a_profile_change_rematches_that_enterprise_after_commit(item, django_capture_on_commit_callbacks, spies):
+def test_a_profile_change_rematches_that_enterprise_after_commit(
+    item, django_capture_on_commit_callbacks, spies
+):
     enterprise = EnterpriseFactory(revenue=Decimal("8000000.00"))
     assert _stored(enterprise) == {}
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -98,11 +100,15 @@ def test_a_profile_change_rematches_that_enterprise_after_commit(item, django_ca
     assert spies["rematch_enterprises"] == [([enterprise.pk],)]
     assert _stored(enterprise) == {(enterprise.pk, CODE): ("eligible", Decimal("100000.00"), 1)}
     with django_capture_on_commit_callbacks(execute=True):
-        enterprise_services.update_enterprise_profile(enterprise=enterprise, actor=None, changes={"revenue": ""})
+        enterprise_services.update_enterprise_profile(
+            enterprise=enterprise, actor=None, changes={"revenue": ""}
+        )
     assert _stored(enterprise) == {(enterprise.pk, CODE): ("needs_info", None, 1)}
 
 
-def test_rematching_changes_no_profile_and_schedules_nothing_more(item, django_capture_on_commit_callbacks, spies):
+def test_rematching_changes_no_profile_and_schedules_nothing_more(
+    item, django_capture_on_commit_callbacks, spies
+):
     enterprise = EnterpriseFactory(revenue=Decimal("8000000.00"))
     with django_capture_on_commit_callbacks(execute=True):
         enterprise_services.update_enterprise_profile(
@@ -122,11 +128,16 @@ def test_rematching_changes_no_profile_and_schedules_nothing_more(item, django_c
 def test_an_unchanged_profile_triggers_no_rematch(item, django_capture_on_commit_callbacks, spies):
     enterprise = EnterpriseFactory(revenue=Decimal("8000000.00"))
     with django_capture_on_commit_callbacks(execute=True):
-        enterprise_services.update_enterprise_profile(enterprise=enterprise, actor=None, changes={"revenue": "8000000"})
-    assert spies["profiles_changed"] == [] and spies["rematch_enterprises"] == []
+        enterprise_services.update_enterprise_profile(
+            enterprise=enterprise, actor=None, changes={"revenue": "8000000"}
+        )
+    assert spies["profiles_changed"] == []
+    assert spies["rematch_enterprises"] == []
 
 
-def test_an_import_rematches_the_enterprises_it_wrote(item, tmp_path, django_capture_on_commit_callbacks, spies):
+def test_an_import_rematches_the_enterprises_it_wrote(
+    item, tmp_path, django_capture_on_commit_callbacks, spies
+):
     path = write_csv(tmp_path / "e.csv", [contract_row(1), contract_row(2, revenue="5000000.00")])
     with django_capture_on_commit_callbacks(execute=True):
         enterprise_services.import_enterprises(path=path)
@@ -143,7 +154,8 @@ def test_a_dry_run_import_rematches_nothing(item, tmp_path, django_capture_on_co
     path = write_csv(tmp_path / "e.csv", [contract_row(1)])
     with django_capture_on_commit_callbacks(execute=True):
         enterprise_services.import_enterprises(path=path, dry_run=True)
-    assert spies["profiles_changed"] == [] and spies["rematch_enterprises"] == []
+    assert spies["profiles_changed"] == []
+    assert spies["rematch_enterprises"] == []
 
 
 def test_a_large_import_starts_the_whole_job_instead(
@@ -155,7 +167,8 @@ def test_a_large_import_starts_the_whole_job_instead(
         enterprise_services.import_enterprises(path=path)
     assert spies["rematch_enterprises"] == []
     run = MatchRun.objects.filter(trigger="registry").get()
-    assert run.status == "done" and run.item_codes == []
+    assert run.status == "done"
+    assert run.item_codes == []
     assert [status for status, _a, _n in _stored().values()].count("eligible") == 2
 
 
@@ -191,6 +204,8 @@ def test_publishing_a_new_version_rematches_the_item(
     }
     # Retiring the version in force removes it (and v1 would apply again: it is still published).
     with django_capture_on_commit_callbacks(execute=True):
-        services.retire_item_version(actor=reviewer, version=get_item_version(code=CODE, number=2), reason="测试")
+        services.retire_item_version(
+            actor=reviewer, version=get_item_version(code=CODE, number=2), reason="测试"
+        )
     assert _stored() == {(rich.pk, CODE): ("eligible", Decimal("100000.00"), 1)}
     assert spies["profiles_changed"] == []

@@ -216,6 +216,17 @@ def test_an_edited_document_is_searched_in_its_new_text(user):
     assert find(user, "智能制造").total == 1
 
 
+def test_a_changed_validity_moves_a_document_out_of_the_effective_filter(user):
+    document = make_document(
+        "关于支持数字经济发展的通知", "对上云用云企业给予补贴。", valid_to=date(2027, 1, 1)
+    )
+    assert find(user, "上云用云", effective_only=True).total == 1
+    document.valid_to = date(2026, 1, 1)
+    document.save()
+    assert find(user, "上云用云", effective_only=True).total == 0
+    assert find(user, "上云用云").total == 1
+
+
 def test_tokens_are_cached_on_disk_and_reused_by_a_new_process(user, settings):
     make_document("关于支持专精特新企业的通知", "正文" * 50)
     find(user, "专精特新")

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from huiqi.accounts.enums import Role
 from huiqi.accounts.models import Department, EnterpriseMembership, User
+from huiqi.accounts.permissions import require_role
 
 REGISTRY_ROLES = frozenset(r.value for r in Role) - {
     Role.SECURITY_ADMIN.value,
@@ -213,3 +214,26 @@ def enterprise_users(*, enterprise_id: int) -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, role=Role.ENTERPRISE, enterprise_memberships__enterprise_id=enterprise_id
     ).order_by("id")
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """The security administrator's 工作台 figures."""
+
+    active: int
+    inactive: int
+    never_signed_in: int
+    locked: list[str]
+
+
+def account_summary(*, user: Any) -> AccountSummary:
+    """Accounts enabled and disabled, never signed in, and locked out now: what the security
+    administrator checks daily (GB/T 22239-2019 8.1.4.1 身份鉴别, 登录失败处理). Security administrator only."""
+    require_role(user, Role.SECURITY_ADMIN)
+    active = User.objects.filter(is_active=True)
+    return AccountSummary(
+        active=active.count(),
+        inactive=User.objects.filter(is_active=False).count(),
+        never_signed_in=active.filter(last_login__isnull=True).count(),
+        locked=locked_usernames(),
+    )

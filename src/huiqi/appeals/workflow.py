@@ -311,7 +311,7 @@ def perform_transition(
 
     with transaction.atomic():
         locked = (
-            Ticket.objects.select_for_update()
+            Ticket.objects.select_for_update(of=("self",))
             .select_related("appeal", "appeal__enterprise", "lead_department")
             .get(pk=ticket.pk)
         )

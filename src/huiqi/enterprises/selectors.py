@@ -37,6 +37,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -429,6 +430,52 @@ def get_import_batch(*, user: Any, batch_id: int) -> ImportBatch:
     return batch
 
 
+def recent_import_batches(*, user: Any, limit: int = 5) -> list[ImportBatch]:
+    """The latest import batches for the system administrator's 工作台; empty for everyone else."""
+    if not can_import_enterprises(user):
+        return []
+    return list(import_batches_for(user=user)[:limit])
+
+
+# -- the 工作台 summary ------------------------------------------------------------------------
+
+SUMMARY_CACHE_KEY = "huiqi:enterprises:registry_summary"
+SUMMARY_CACHE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class RegistrySummary:
+    total: int
+    red_list: int
+
+
+def registry_summary(*, user: Any) -> RegistrySummary | None:
+    """How many enterprises the registry holds and how many are on the red list, for the 工作台 of
+    staff who read the registry (None for everyone else).
+
+    A full COUNT(*) over a city's 1.5 million rows costs ~0.2 s on PostgreSQL, too much for every
+    visit of a home page, so the figures are cached for ten minutes; the key carries the latest
+    finished web import, so an administrator who has just imported sees the new figures at once. The
+    red-list count uses the partial index."""
+    if not can_read_registry(user):
+        return None
+    latest = (
+        ImportBatch.objects.filter(finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    key = f"{SUMMARY_CACHE_KEY}:{latest or 0}"
+    cached = cache.get(key)
+    if isinstance(cached, RegistrySummary):
+        return cached
+    summary = RegistrySummary(
+        total=Enterprise.objects.count(), red_list=Enterprise.objects.filter(red_list=True).count()
+    )
+    cache.set(key, summary, SUMMARY_CACHE_SECONDS)
+    return summary
+
+
 # -- labels and derived facts ------------------------------------------------------------------
 
 
@@ -461,6 +508,8 @@ def phone_variants(phone: str) -> list[str]:
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) - len(prefix) in (10, 11):
             digits = digits[len(prefix) :]
+            if not (len(digits) == 11 and digits.startswith("1")):  # a landline drops its trunk 0 after +86
+                digits = "0" + digits
             break
     variants = [raw, digits]
     if digits.startswith("0") and len(digits) >= 10:

@@ -289,8 +289,9 @@ def _upsert(rows: Sequence[tuple[Any, ...]], *, as_of: date, evaluated_at: datet
 def _upsert_sql() -> str:
     meta = MatchResult._meta
     quote = connection.ops.quote_name
-    columns = [meta.get_field(name).column for name in _WRITTEN_FIELDS]
-    key = [meta.get_field(name).column for name in ("enterprise", "item")]
+    concrete = {field.name: field.column for field in meta.concrete_fields}
+    columns = [concrete[name] for name in _WRITTEN_FIELDS]
+    key = [concrete[name] for name in ("enterprise", "item")]
     updates = ", ".join(
         f"{quote(column)} = EXCLUDED.{quote(column)}" for column in columns if column not in key
     )

@@ -16,25 +16,29 @@ Decisions (issue 4 is silent on them):
   helpers). BM25 has one field, so a title counts three times. An item is searched in the version in
   force today, else its newest published version (so an expired or future item is still found; the
   "effective" filter leaves it out); drafts, versions in review and retired versions never are.
-- Filters (masks over arrays built here): level; issuing department (exact); region (GB/T 2260 prefix: a city includes its
-  districts); theme; currently effective (today within valid_from..valid_to of a document,
-  effective_from..effective_to of an item; a missing bound is open); open for application (an item
-  in force, not 免申即享 (nothing to apply for), today within its application window, a missing bound
-  open; a document when one of its items is).
+- Filters (masks over arrays built here): level; issuing department (exact); region (GB/T 2260
+  prefix: a city includes its districts); theme; currently effective (today within
+  valid_from..valid_to of a document, effective_from..effective_to of an item; a missing bound is
+  open); open for application (an item in force, not 免申即享 (nothing to apply for), today within
+  its application window, a missing bound open; a document when one of its items is).
+- Matching: a hit must contain every word of a query of up to three words (jieba's accurate mode;
+  a word unknown to the index counts through its parts); longer queries may miss one word in four,
+  so a question typed in full still finds. Ranking is BM25 over all the search-mode tokens.
 - Index lifecycle: built lazily, once per process, on the first search. Every search first reads a
-  stamp (counts, largest ids, last update / publication / retirement times of documents and of
-  published and retired versions, and today's date: two aggregate queries on indexed columns); when
-  it differs, the corpus is read again and the index rebuilt if any indexed text changed. So a
-  publish, a retirement or an edited document is seen by the next search in every process.
-- Persistence: the tokens, not the index. jieba segments about 300,000 characters a second here, so
-  5,000 documents take half a minute cold; tokens are cached by the hash of the text they come from,
-  in memory and in `POLICY_SEARCH_CACHE_DIR` (default var/cache/policy_search, JSON: reading it runs
-  no code), and a process builds its index from them in a few seconds. BM25 weights depend on the
-  whole corpus, so the matrix is rebuilt (vectorised, below) rather than stored.
+  stamp (corpus_stamp: one statement of five indexed subqueries over documents, versions and the
+  workflow history, plus today's date); when it differs, the corpus is read again and the index
+  rebuilt if any indexed text changed. So a publish, a retirement or an edited document is seen by
+  the next search in every process.
+- Persistence: the tokens, not the index. jieba segments 50,000-300,000 characters a second here,
+  so 5,000 documents take minutes cold; tokens are cached by the hash of the text they come from,
+  in memory and in `POLICY_SEARCH_CACHE_DIR` (default var/cache/policy_search: JSON and .npy, which
+  run no code when read), and a process builds its index from them in a second or two. BM25
+  weights depend on the whole corpus, so the matrix is rebuilt (vectorised, below), not stored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -669,8 +673,11 @@ def current_index(*, today: date | None = None) -> SearchIndex:
             return _index
         entries = load_entries(today=today)
         if _index is not None and _index.hashes == tuple(entry.text_hash for entry in entries):
-            _index.stamp, _index.entries = stamp, entries
-            _index._arrays()
+            # Same texts (only dates, levels or regions changed): keep the BM25 matrix, rebuild the
+            # filter arrays in a new object, swapped in whole for threads searching meanwhile.
+            index = dataclasses.replace(_index, stamp=stamp, entries=entries, arrays={}, maps={}, themes={})
+            index._arrays()
+            _index = index
             return _index
         if _store is None:
             _store = TokenStore(_cache_dir())

@@ -7,6 +7,7 @@ like the Python evaluator's ``None``.  Amounts are therefore identical to the fe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 import polars as pl
@@ -38,6 +39,10 @@ def bounded(value: pl.Expr) -> pl.Expr:
 
 def sign_applied(magnitude: pl.Expr, negative: pl.Expr) -> pl.Expr:
     return pl.when(negative).then(int_literal(0) - magnitude).otherwise(magnitude)
+
+
+def _times(value: pl.Expr, factor: int) -> pl.Expr:
+    return value if factor == 1 else value * int_literal(factor)
 
 
 def fixed_multiply(left: pl.Expr, right: pl.Expr) -> pl.Expr:
@@ -109,11 +114,15 @@ class Stages:
     ``fixed_multiply`` and ``fixed_divide`` read their operands several times; nesting them as plain
     expressions would grow the expression exponentially with the depth of the formula.  Each operation
     is therefore computed into a temporary column in the stage after its operands, and the next
-    operation reads that column.  A field is read from its hidden fixed column (:func:`fixed_column`).
+    operation reads that column.  A field is read from its hidden fixed column (:func:`fixed_column`),
+    or, for a field in ``scaled``, from an integer column holding value * 10^scale (the bulk
+    evaluator's comparison columns); then ``field * number`` is one exact multiplication when the
+    number has at most 12 - scale decimal places (``revenue * 0.05`` on a column of fen).
     """
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, scaled: Mapping[str, tuple[str, int]] | None = None) -> None:
         self.prefix = prefix
+        self.scaled = scaled or {}
         self.stages: list[list[pl.Expr]] = []
         self.names: list[str] = []
 
@@ -130,11 +139,17 @@ class Stages:
         if isinstance(node, Number):
             return int_literal(node.fixed), 0
         if isinstance(node, FieldRef):
+            if node.name in self.scaled:
+                column, scale = self.scaled[node.name]
+                return _times(pl.col(column).cast(I128), 10 ** (numbers.SCALE - scale)), 0
             return pl.col(fixed_column(node.name)), 0
         if isinstance(node, Negate):
             operand, stage = self.formula(node.operand)
             return int_literal(0) - operand, stage
         if isinstance(node, BinaryOp):
+            exact = self._exact_product(node)
+            if exact is not None:
+                return self.column(exact, 0)
             if node.op == "*" and isinstance(node.right, Number) and not isinstance(node.left, Number):
                 left, stage = self.formula(node.left)
                 return self.column(fixed_multiply_constant(left, node.right.fixed), stage)
@@ -159,3 +174,23 @@ class Stages:
         any_null = pl.any_horizontal([arg.is_null() for arg in args])
         chosen = pl.min_horizontal(args) if node.function == "min" else pl.max_horizontal(args)
         return self.column(pl.when(~any_null).then(chosen), stage)
+
+    def _exact_product(self, node: BinaryOp) -> pl.Expr | None:
+        """``field * number`` as one multiplication on a scaled column, when no rounding can occur.
+
+        The fixed product is ``round(value * 10^12 * number * 10^12 / 10^12)``; with value = x / 10^s
+        that is ``x * (number * 10^(12 - s))``, a whole number when the number has at most 12 - s
+        decimal places, and below 2^127 while the number is below 10^11 (x < 10^(15 + s)).
+        """
+        if node.op != "*":
+            return None
+        field, number = node.left, node.right
+        if isinstance(field, Number):
+            field, number = number, field
+        if not (isinstance(field, FieldRef) and isinstance(number, Number)) or field.name not in self.scaled:
+            return None
+        column, scale = self.scaled[field.name]
+        factor, remainder = divmod(number.fixed, 10**scale)
+        if remainder or abs(number.fixed) >= 10**11 * ONE:
+            return None
+        return bounded(pl.col(column).cast(I128) * int_literal(factor))
