@@ -50,7 +50,7 @@ install: $(PY_STAMP) $(JS_STAMP)
 demo: install
 	mkdir -p var
 	$(BIN)/huiqi migrate --noinput
-	$(BIN)/huiqi load_demo
+	$(BIN)/huiqi load_demo --url http://$(HOST):$(PORT)
 	@$(BIN)/huiqi db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \

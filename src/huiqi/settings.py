@@ -8,6 +8,7 @@ from datetime import time
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("HUIQI_BASE_DIR", PACKAGE_DIR.parent.parent))
@@ -125,6 +126,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("HUIQI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A failed CSRF check (a form left open past sign-out) gets a Chinese page, not Django's English one.
+CSRF_FAILURE_VIEW = "huiqi.core.views.csrf_failure"
 AXES_FAILURE_LIMIT = int(os.environ.get("HUIQI_LOCKOUT_FAILURES", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("HUIQI_LOCKOUT_HOURS", "0.5"))
 # Lock the ACCOUNT (username), wherever the attempts come from: 等保 wants repeated failures to lock
@@ -206,7 +209,27 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email: printed to the console by default (the demo sends nothing). Setting EMAIL_HOST switches to
+# SMTP unless EMAIL_BACKEND says otherwise. Port 465 is implicit TLS (EMAIL_USE_SSL), 587 STARTTLS
+# (EMAIL_USE_TLS); a government mail relay on the intranet is often port 25 without either.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS 与 EMAIL_USE_SSL 只能设置其一：端口 587 用 EMAIL_USE_TLS，端口 465 用 EMAIL_USE_SSL。"
+    )
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # seconds; a hung relay must not block a worker
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "huiqi@localhost")
 # Notification channels: dotted paths of huiqi.core.notifications backends.
 HUIQI_SMS_BACKEND = os.environ.get("HUIQI_SMS_BACKEND", "huiqi.core.notifications.backends.FileSmsBackend")

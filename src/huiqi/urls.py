@@ -22,3 +22,9 @@ urlpatterns = [
 
 admin.site.site_header = "惠企服务平台 管理后台"
 admin.site.site_title = "惠企服务平台"
+
+# Chinese error pages, and the one API error format under /api/ (core.views).
+handler400 = "huiqi.core.views.bad_request"
+handler403 = "huiqi.core.views.permission_denied"
+handler404 = "huiqi.core.views.page_not_found"
+handler500 = "huiqi.core.views.server_error"

@@ -104,3 +104,11 @@ def test_account_table_aligns_chinese_columns():
     header, _, row = demo.format_table(rows, ("用户名", "角色", "部门", "密码"), width).splitlines()
     assert width(header[: header.index("角色")]) == width(row[: row.index("坐席")])
     assert width(header[: header.index("密码")]) == width(row[: row.index("pw")])
+
+
+def test_the_printed_sign_in_address_follows_the_url_make_demo_passes():
+    out = io.StringIO()
+    call_command(
+        "load_demo", "--enterprises", "0", "--no-progress", "--url", "http://127.0.0.1:8011/", stdout=out
+    )
+    assert "(http://127.0.0.1:8011/accounts/login/)" in out.getvalue()

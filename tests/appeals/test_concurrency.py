@@ -42,7 +42,10 @@ def test_the_second_of_two_dispatchers_gets_a_conflict_naming_who_acted_first(di
         )
     assert isinstance(raised.value, TicketVersionConflictError)
     message = raised.value.message
-    assert "赵派单" in message and "派单" in message and "待签收" in message and "刷新" in message
+    assert "赵派单" in message
+    assert "派单" in message
+    assert "待签收" in message
+    assert "刷新" in message
     ticket.refresh_from_db()
     assert (ticket.lead_department, ticket.version) == (first_department, 2)
     assert list(TicketEvent.objects.filter(ticket=ticket).values_list("actor_id", flat=True)) == [
@@ -133,7 +136,8 @@ def test_the_same_push_arriving_twice_at_once_registers_one_appeal():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(numbers) == 4 and len(set(numbers)) == 1, numbers
+    assert len(numbers) == 4, numbers
+    assert len(set(numbers)) == 1, numbers
     assert Appeal.objects.count() == 1
 
 

@@ -208,7 +208,8 @@ def test_a_push_is_idempotent_by_source_and_external_id():
     other_source = services.register_appeal(
         actor=None, channel="web", kind="complaint", content=CONTENT, source_system="信访", external_id="GD-1"
     )
-    assert again.pk == first.pk and again.content == CONTENT
+    assert again.pk == first.pk
+    assert again.content == CONTENT
     assert other_source.pk != first.pk
     assert Ticket.objects.count() == 2
 
@@ -234,7 +235,8 @@ def test_similar_open_appeal_of_the_same_enterprise_is_flagged(agent, enterprise
     assert repeat.similar_to == earlier
     assert unrelated.similar_to is None
     data = TicketEvent.objects.get(ticket=repeat.ticket).data
-    assert data["similar_to"] == earlier.number and data["similarity"] >= 0.5
+    assert data["similar_to"] == earlier.number
+    assert data["similarity"] >= 0.5
 
 
 def test_same_category_counts_as_similar_and_closed_appeals_are_not_candidates(agent, enterprise):
@@ -265,11 +267,12 @@ def test_attachments_are_stored_with_the_appeal(enterprise_user):
 
 def test_a_forbidden_attachment_refuses_the_whole_appeal(enterprise_user):
     files = [SimpleUploadedFile("说明.pdf", b"%PDF"), SimpleUploadedFile("run.exe", b"MZ")]
-    with pytest.raises(AttachmentRejectedError, match="run.exe"):
+    with pytest.raises(AttachmentRejectedError, match=r"run\.exe"):
         services.register_appeal(
             actor=enterprise_user, channel="web", kind="help", content=CONTENT, attachments=files
         )
-    assert not Appeal.objects.exists() and not Attachment.objects.exists()
+    assert not Appeal.objects.exists()
+    assert not Attachment.objects.exists()
 
 
 # --- direct reply -------------------------------------------------------------------------------------------------
@@ -292,7 +295,8 @@ def test_agent_answers_directly_and_the_ticket_closes_without_dispatch(
         None,
     )
     assert ticket.appeal.is_direct_reply is True
-    assert ticket.dispatched_at is None and ticket.closed_at == ticket.replied_at
+    assert ticket.dispatched_at is None
+    assert ticket.closed_at == ticket.replied_at
     assert ticket.replies.get().status == ReplyStatus.DIRECT
     assert Notification.objects.filter(recipient=enterprise_user, subject__contains="已答复").count() == 2
 

@@ -68,7 +68,8 @@ def test_an_overdue_ticket_is_supervised_and_its_department_head_and_the_supervi
         services.supervise_overdue_tickets(now=NOW)
     assert levels(ticket) == [L.OVERDUE]
     supervision = Supervision.objects.get(ticket=ticket)
-    assert supervision.department == ticket.lead_department and supervision.is_automatic
+    assert supervision.department == ticket.lead_department
+    assert supervision.is_automatic
     assert "超期" in supervision.reason
     sent = set(Notification.objects.values_list("recipient_id", "channel"))
     assert {(head.pk, "inbox"), (head.pk, "sms"), (handler.pk, "inbox"), (supervisor.pk, "inbox")} <= sent
@@ -83,14 +84,16 @@ def test_a_ticket_long_overdue_is_escalated_to_the_city_leaders(django_capture_o
     assert levels(ticket) == [L.ESCALATED, L.OVERDUE]
     assert report.count(L.ESCALATED) == 1
     escalated = Notification.objects.filter(recipient=city_leader)
-    assert escalated.exists() and all("升级督办" in n.subject for n in escalated)
+    assert escalated.exists()
+    assert all("升级督办" in n.subject for n in escalated)
 
 
 def test_running_twice_creates_nothing_twice():
     ticket_due(NOW - dt.timedelta(days=1))
     first = services.supervise_overdue_tickets(now=NOW)
     second = services.supervise_overdue_tickets(now=NOW)
-    assert first.total >= 1 and second.total == 0
+    assert first.total >= 1
+    assert second.total == 0
 
 
 @pytest.mark.parametrize(
@@ -182,7 +185,8 @@ def test_command_reports_what_it_created():
     ticket_due(NOW + dt.timedelta(hours=1))
     out = StringIO()
     call_command("supervise_tickets", "--now", "2026-10-12T10:00", stdout=out)
-    assert "预警提醒 1 条" in out.getvalue() and "超期督办 1 条" in out.getvalue()
+    assert "预警提醒 1 条" in out.getvalue()
+    assert "超期督办 1 条" in out.getvalue()
 
 
 def test_task_runs_the_service():

@@ -252,7 +252,8 @@ def test_provisional_2027_deadline_is_recomputed_when_the_2027_schedule_is_enter
     assert ticket.deadline_at == at(1, 7, 17, 30, year=2027)
     assert ticket.deadline_is_provisional is False
     event = AuditEvent.objects.get(action="ticket.deadlines_recomputed")
-    assert event.after["years"] == [2027] and event.after["ticket_ids"] == [ticket.pk]
+    assert event.after["years"] == [2027]
+    assert event.after["ticket_ids"] == [ticket.pk]
 
 
 def test_a_deadline_within_scheduled_years_is_left_alone_by_the_recomputer(agent):

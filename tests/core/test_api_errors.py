@@ -111,3 +111,22 @@ def test_an_application_error_from_a_service_names_every_faulty_field():
     assert error["code"] == "validation_failed"
     assert set(error["fields"]) == {"uscc", "region_code"}
     assert "已登记" in error["fields"]["uscc"][0]
+
+
+def test_an_unknown_api_route_is_404_in_the_one_format_not_an_html_page():
+    error = error_of(token_client(Role.AGENT).get("/api/v1/no-such-thing/"), 404)
+    assert error["code"] == "not_found"
+    assert "/api/v1/no-such-thing/" in error["message"]
+
+
+def test_malformed_json_is_400_with_a_chinese_message_and_the_parser_detail():
+    existing = EnterpriseFactory(employees=40)
+    response = token_client(Role.SYSTEM_ADMIN).patch(
+        f"/api/v1/enterprises/{existing.uscc}/", "{bad", content_type="application/json"
+    )
+    error = error_of(response, 400)
+    assert error["code"] == "parse_error"
+    assert "无法解析" in error["message"]
+    assert "JSON" in error["detail"]
+    existing.refresh_from_db()
+    assert existing.employees == 40

@@ -218,3 +218,11 @@ def test_session_authentication_works_as_well_as_tokens(client):
     enterprise = EnterpriseFactory()
     client.force_login(UserFactory(role=Role.AGENT))
     assert client.get(f"/api/v1/enterprises/{enterprise.uscc}/").status_code == 200
+
+
+def test_import_upload_of_another_file_type_is_refused_at_once_like_the_page():
+    upload = SimpleUploadedFile("名单.txt", b"uscc,name\n", content_type="text/plain")
+    response = api_as(Role.SYSTEM_ADMIN).post("/api/v1/enterprise-imports/", {"file": upload})
+    error = assert_error(response, 400, "validation_failed")
+    assert error["fields"]["file"] == ["只接受 .csv 或 .xlsx 文件。"]
+    assert not ImportBatch.objects.exists()

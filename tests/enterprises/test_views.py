@@ -327,3 +327,53 @@ def test_export_is_refused_to_roles_that_do_not_take_the_registry_away(client):
 def test_export_refuses_an_unknown_format(client):
     signed_in(client, Role.SYSTEM_ADMIN)
     assert client.get(reverse("enterprises:export"), {"format": "pdf"}).status_code == 400
+
+
+def test_export_masks_phones_for_a_specialist_although_the_page_shows_them(client):
+    enterprise = EnterpriseFactory(contact_phone="13812345678")
+    signed_in(client, Role.SPECIALIST)
+    page = client.get(reverse("enterprises:detail", args=[enterprise.uscc])).content.decode()
+    assert "13812345678" in page
+    response = client.get(reverse("enterprises:export"), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0]["contact_phone"] == "138****5678"
+
+
+def test_export_gives_the_system_administrator_full_phones(client):
+    EnterpriseFactory(contact_phone="13812345678")
+    signed_in(client, Role.SYSTEM_ADMIN)
+    response = client.get(reverse("enterprises:export"), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0]["contact_phone"] == "13812345678"
+
+
+def test_export_with_a_mistyped_filter_exports_nothing_and_says_which_filter(client):
+    EnterpriseFactory.create_batch(2)
+    signed_in(client, Role.LEADER)
+    response = client.get(reverse("enterprises:export"), {"format": "csv", "size_class": "huge"})
+    assert response.status_code == 400
+    assert "规模“huge”无效" in response.content.decode()
+
+
+# -- filters --------------------------------------------------------------------------------
+
+
+def test_list_with_a_mistyped_filter_shows_the_error_and_no_enterprises(client):
+    EnterpriseFactory(name="甲公司")
+    signed_in(client, Role.HANDLER)
+    response = client.get(reverse("enterprises:list"), {"q": "甲", "size_class": "huge"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "筛选条件有误" in html
+    assert "规模“huge”无效" in html
+    assert "甲公司" not in html
+
+
+def test_list_accepts_the_api_spelling_of_the_red_list_filter(client):
+    EnterpriseFactory(name="红名单甲", red_list=True)
+    EnterpriseFactory(name="普通乙", red_list=False)
+    signed_in(client, Role.HANDLER)
+    html = client.get(reverse("enterprises:list"), {"red_list": "true"}).content.decode()
+    assert "红名单甲" in html
+    assert "普通乙" not in html
+    assert "筛选条件有误" not in html

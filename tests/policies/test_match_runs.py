@@ -194,3 +194,19 @@ def test_the_page_refuses_other_roles(client):
     client.force_login(UserFactory(role="policy_editor"))
     assert client.get("/policies/match-runs/").status_code == 403
     assert client.post("/policies/match-runs/").status_code == 403
+
+
+def test_the_command_runs_the_job_in_process_or_queues_it(library, registry):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("record_matches", "--as-of", "2025-06-30", stdout=out)
+    run = MatchRun.objects.get(trigger="command")
+    assert (run.status, run.eligible_count, run.needs_info_count) == ("done", 6, 3)
+    assert f"匹配任务 {run.pk}" in out.getvalue()
+    call_command("record_matches", "--item", "RUN-A", "--queue", stdout=StringIO())
+    queued = MatchRun.objects.filter(trigger="command").latest("id")
+    assert queued.status == "pending"
+    assert queued.item_codes == ["RUN-A"]

@@ -156,3 +156,68 @@ def test_thresholds_finer_than_the_column_are_compared_exactly(field: str) -> No
     facts = [{field: value} for value in values]
     expected = {key: status for key, (status, _amount) in _expected(library, facts).items()}
     assert got == expected
+
+
+def _agree(library: dict[str, Any], facts: list[dict[str, Any]], schema: dict[str, Any]) -> None:
+    frame = pl.DataFrame(
+        [{"uscc": str(index), **row} for index, row in enumerate(facts)], schema={"uscc": pl.String, **schema}
+    )
+    out = evaluate_items(frame, library, as_of=AS_OF, statuses=None)
+    got = {
+        (uscc, code): (status, None if amount is None else f"{amount:.2f}")
+        for uscc, code, status, amount in out.iter_rows()
+    }
+    assert got == _expected(library, facts)
+
+
+_MONEY = [Decimal("0.01"), Decimal("0.05"), Decimal("1.25"), Decimal("12345678.91"), Decimal("-3.33")]
+_MONEY += [Decimal("999999999999.99"), Decimal("999999999999999.99"), None]
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "revenue * 0.05",
+        "0.3 * revenue",
+        "revenue * 0.000000000001",
+        "revenue * 0.0000000001",
+        "revenue * 100000000000",
+        "revenue * 3",
+        "round(revenue * 0.125, 1)",
+        "revenue * -0.5",
+        "rd_expense * 0.1 + revenue * 0.001",
+    ],
+)
+def test_formulas_on_fen_columns_agree_to_the_fen(formula: str) -> None:
+    library = {
+        "F": parse_item_rules(
+            {"eligibility": {"field": "revenue", "op": "is_not_null"}, "reward": {"formula": formula}}
+        )
+    }
+    facts = [{"revenue": value, "rd_expense": _MONEY[(index + 3) % len(_MONEY)]} for index, value in enumerate(_MONEY)]
+    _agree(library, facts, {"revenue": pl.Decimal(20, 2), "rd_expense": pl.Decimal(20, 2)})
+
+
+def test_rd_ratio_on_fen_columns_rounds_half_away_from_zero_like_the_python_evaluator() -> None:
+    pairs = [
+        (Decimal("0.01"), Decimal("20000000000.00")),  # 5e-13: rounds up to 1e-12
+        (Decimal("-0.01"), Decimal("20000000000.00")),
+        (Decimal("0.01"), Decimal("20000000000.01")),  # just below the half
+        (Decimal("1.00"), Decimal("3.00")),
+        (Decimal("2.00"), Decimal("-3.00")),
+        (Decimal("5.00"), Decimal("0.00")),  # division by zero: unknown
+        (Decimal("999999999999999.99"), Decimal("0.01")),  # beyond 10^15: unknown
+        (None, Decimal("1.00")),
+    ]
+    library = {
+        "GE": parse_item_rules({"eligibility": {"field": "rd_ratio", "op": "ge", "value": Decimal("1e-12")}}),
+        "AMOUNT": parse_item_rules(
+            {
+                "eligibility": {"field": "rd_ratio", "op": "is_not_null"},
+                "reward": {"formula": "rd_ratio * 1000000000000"},
+            }
+        ),
+        "NULL": parse_item_rules({"eligibility": {"field": "rd_ratio", "op": "is_null"}}),
+    }
+    facts = [{"rd_expense": expense, "revenue": revenue} for expense, revenue in pairs]
+    _agree(library, facts, {"rd_expense": pl.Decimal(20, 2), "revenue": pl.Decimal(20, 2)})

@@ -9,6 +9,7 @@ change only through `appeals.workflow.perform_transition`, which also appends th
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -265,13 +266,13 @@ class Ticket(models.Model):
 class TicketEventQuerySet(models.QuerySet):
     """The history is appended, never edited (STYLE.md "Workflow"): bulk edits are refused too."""
 
-    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+    def update(self, **kwargs: Any) -> int:
         raise TicketHistoryImmutableError(_HISTORY_IMMUTABLE)
 
-    def delete(self):  # type: ignore[no-untyped-def]
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise TicketHistoryImmutableError(_HISTORY_IMMUTABLE)
 
-    def bulk_update(self, objs, fields, batch_size=None):  # type: ignore[no-untyped-def]
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
         raise TicketHistoryImmutableError(_HISTORY_IMMUTABLE)
 
 
@@ -305,12 +306,12 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.from_state}->{self.to_state}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise TicketHistoryImmutableError(_HISTORY_IMMUTABLE)
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TicketHistoryImmutableError(_HISTORY_IMMUTABLE)
 
 

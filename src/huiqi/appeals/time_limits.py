@@ -109,15 +109,16 @@ def compute_deadline(
     """Deadline and warning moment of a limit counted from `clock_started_at` (module docstring)."""
     value, extension_days, paused_hours = Decimal(value), Decimal(extension_days), Decimal(paused_hours)
     if unit == TimeLimitUnit.WORKING_DAYS:
-        end = workdays.add_working_days(clock_started_at, value + extension_days)
-        deadline = workdays.deadline_at(end.value)
+        end_day = workdays.add_working_days(clock_started_at, value + extension_days)
+        deadline = workdays.deadline_at(end_day.value)
         counting_from = _start_of_next_day(clock_started_at)
+        provisional = end_day.is_provisional
     else:
         hours = value + extension_days * workdays.hours_per_working_day()
-        end = workdays.add_working_hours(clock_started_at, hours)
-        deadline = end.value
+        end_moment = workdays.add_working_hours(clock_started_at, hours)
+        deadline = end_moment.value
         counting_from = clock_started_at
-    provisional = end.is_provisional
+        provisional = end_moment.is_provisional
     total = workdays.working_hours_between(counting_from, deadline).value
     share = (total * WARNING_SHARE).quantize(_HOURS_PLACES, ROUND_HALF_UP)
     warning = workdays.add_working_hours(counting_from, share).value

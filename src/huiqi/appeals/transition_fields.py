@@ -91,6 +91,7 @@ def _departments(name: str, value: Any) -> list[Department]:
 
 
 def clean_category(value: Any, name: str = "category") -> Category:
+    category: Category | None
     if isinstance(value, Category):
         category = value
     else:
@@ -100,8 +101,8 @@ def clean_category(value: Any, name: str = "category") -> Category:
             if text.isdigit()
             else Category.objects.filter(code=text).first()
         )
-        if category is None:
-            raise invalid_field(name, f"诉求分类不存在：{value}。")
+    if category is None:
+        raise invalid_field(name, f"诉求分类不存在：{value}。")
     if not category.is_active:
         raise invalid_field(name, f"诉求分类“{category.name}”已停用。")
     return category

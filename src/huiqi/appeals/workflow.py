@@ -12,19 +12,25 @@ so that other apps, e.g. the dashboard, may import them).
     redispatch         dispatched, accepted, paused          dispatched           dispatcher, supervisor
     accept (签收)      dispatched                            accepted             handler
     return (退单)      dispatched, accepted                  awaiting_dispatch    handler
-    reclassify         before the reply                      (unchanged)          dispatcher
+    reclassify         awaiting_dispatch .. reply_review     (unchanged)          dispatcher
     request_extension  accepted, paused                      (unchanged)          handler
-    approve_/reject_extension  accepted, paused, reply_review (unchanged)         dispatcher, supervisor
-    pause / resume     accepted <-> paused                                        handler (+ dispatcher resumes)
+    approve_extension  accepted, paused, reply_review        (unchanged)          dispatcher, supervisor
+    reject_extension   accepted, paused, reply_review        (unchanged)          dispatcher, supervisor
+    pause              accepted                              paused               handler
+    resume             paused                                accepted             handler, dispatcher
     submit_reply       accepted                              reply_review         handler
     approve_reply      reply_review                          replied              dispatcher
     send_back_reply    reply_review                          accepted             dispatcher
     record_follow_up   replied                               closed               agent (call), enterprise (online)
-    record_follow_up   closed (direct reply, closed unreached) (unchanged)        agent, enterprise
+    record_follow_up   closed (direct reply, or closed       (unchanged)          agent, enterprise
+                       without follow-up; once)
     reopen (重办)      replied                               dispatched           agent, enterprise, dispatcher, supervisor
     close              replied (no follow-up possible)       closed               dispatcher, supervisor
     direct_reply       awaiting_dispatch                     closed               agent, dispatcher
     merge (并单)       awaiting_dispatch, dispatched         closed               dispatcher
+
+History rows that are not transitions: `register` (the ticket is born with its appeal, services.intake)
+and `supervise` (a supervision, services.supervision); neither changes the state or the version.
 
 Decisions where the issue is silent:
 * The mayor line (企业市长直通车) starts in `awaiting_instruction`: the leader's 批示 goes with the
@@ -315,7 +321,7 @@ def perform_transition(
             .select_related("appeal", "appeal__enterprise", "lead_department")
             .get(pk=ticket.pk)
         )
-        if locked.version != expected_version:
+        if locked.version != _version(expected_version):
             raise TicketVersionConflictError(_conflict_message(locked, expected_version))
         resolved, fields = resolve_action(action=action, ticket=locked, fields=fields)
         transition = transition_for(action=resolved, state=locked.state)
@@ -360,6 +366,13 @@ def perform_transition(
         )
         effects.schedule_notices(step)
     return locked
+
+
+def _version(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AppealInputInvalidError(f"工单版本号无效：{value!r}。", field="version") from None
 
 
 def append_history(

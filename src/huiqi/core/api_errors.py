@@ -43,6 +43,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.detail
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         response.data = error_body("validation_failed", "提交的数据有误，请检查各字段。", fields=fields)
+    elif isinstance(exc, exceptions.ParseError):
+        # DRF's parse errors are English whatever the language ("JSON parse error - ..."); the reason
+        # stays in `detail` for the developer of the client.
+        response.data = error_body(
+            "parse_error", "请求内容无法解析（不是有效的 JSON 或表单格式），未作任何修改。", detail=str(exc.detail)
+        )
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"

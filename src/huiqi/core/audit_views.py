@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from huiqi.accounts.enums import Role
-from huiqi.core import audit, selectors
+from huiqi.core import audit, audit_labels, selectors
 from huiqi.core.audit_forms import AuditFilterForm
 from huiqi.core.errors import PermissionDeniedError
 from huiqi.core.pagination import CappedPaginator
@@ -77,6 +77,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {
             "event": event,
             "role": _role_label(event.actor_role),
+            "action_label": audit_labels.action_label(event.action),
+            "object_type_label": audit_labels.object_type_label(event.object_type),
+            "source_label": audit_labels.source_label(event.source),
             "diff": diff_rows(event.before, event.after),
         }
         for event in page.object_list
@@ -116,6 +119,7 @@ def _csv_lines(events: Any) -> Iterator[str]:
             "操作人",
             "角色",
             "操作",
+            "操作说明",
             "对象类型",
             "对象标识",
             "对象",
@@ -134,6 +138,7 @@ def _csv_lines(events: Any) -> Iterator[str]:
                 event.actor_name,
                 _role_label(event.actor_role),
                 event.action,
+                audit_labels.action_label(event.action),
                 event.object_type,
                 event.object_id,
                 event.object_repr,

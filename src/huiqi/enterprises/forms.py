@@ -49,14 +49,33 @@ class EnterpriseFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    # The API spells the red-list filter true/false; a link copied from it works on the page too.
+    RED_LIST_ALIASES = {"true": "1", "false": "0", "True": "1", "False": "0", "是": "1", "否": "0"}
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and data.get("red_list") in self.RED_LIST_ALIASES:
+            data = data.copy()
+            data["red_list"] = self.RED_LIST_ALIASES[data["red_list"]]
+        super().__init__(data, *args, **kwargs)
         self.fields["region_code"].choices = region_choices()  # type: ignore[attr-defined]
         self.fields["industry_section"].choices = industry_section_choices()  # type: ignore[attr-defined]
 
+    def filter_errors(self) -> list[str]:
+        """Each faulty filter as "label：reason (value)". A mistyped filter must not be dropped
+        silently: the list would then show (or export) far more than was asked for."""
+        if not self.is_bound or self.is_valid():
+            return []
+        messages = []
+        for name, reasons in self.errors.items():
+            label = self.fields[name].label if name in self.fields else "筛选条件"
+            value = self.data.get(name, "")
+            messages.append(f"{label}“{value}”无效：{'；'.join(str(r) for r in reasons)}")
+        return messages
+
     def search_kwargs(self) -> dict[str, Any]:
-        """The cleaned filters as keyword arguments of selectors.search_enterprises."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The cleaned filters as keyword arguments of selectors.search_enterprises (the valid ones
+        only; callers check `filter_errors` first)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else getattr(self, "cleaned_data", {})
         red_list = data.get("red_list")
         return {
             "q": data.get("q", ""),

@@ -125,6 +125,12 @@ def can_export_enterprises(user: Any) -> bool:
     return _role(user) in EXPORT_ROLES
 
 
+def can_export_full_phones(user: Any) -> bool:
+    """Bulk exports carry full phones for the system administrator only (module docstring): a
+    specialist or an agent needs one enterprise's number on its page, not the city's in a file."""
+    return can_edit_registry(user)
+
+
 def phone_for(user: Any, phone: str | None) -> str:
     """The contact phone as this user may see it."""
     return (phone or "") if can_see_full_phone(user) else mask_phone(phone)

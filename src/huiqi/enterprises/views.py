@@ -60,7 +60,10 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     if request.user.role == Role.ENTERPRISE:  # type: ignore[union-attr]
         return redirect("enterprises:mine")
     form = EnterpriseFilterForm(request.GET or None)
+    filter_errors = form.filter_errors()
     queryset = selectors.search_enterprises(user=request.user, **form.search_kwargs())
+    if filter_errors:
+        queryset = queryset.none()  # a mistyped filter must not silently show the whole registry
     paginator = CappedPaginator(queryset, PAGE_SIZE, count_cap=COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
     rows = [
@@ -74,6 +77,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "form": form,
+        "filter_errors": filter_errors,
         "page": page,
         "rows": rows,
         "paginator": paginator,
@@ -161,13 +165,15 @@ def enterprise_export(request: HttpRequest) -> HttpResponseBase:
     if not selectors.can_export_enterprises(request.user):
         raise PermissionDeniedError("您的角色不能导出市场主体库。")
     form = EnterpriseFilterForm(request.GET or None)
+    if filter_errors := form.filter_errors():
+        raise ValidationFailedError(f"筛选条件有误，未导出：{'；'.join(filter_errors)}")
     queryset = selectors.search_enterprises(user=request.user, **form.search_kwargs())
     output = Path(tempfile.mkstemp(prefix="huiqi-export-", suffix=f".{file_format}")[1])
     services.export_enterprises(
         output=output,
         file_format=file_format,
         actor=request.user,
-        mask_personal_data=not selectors.can_see_full_phone(request.user),
+        mask_personal_data=not selectors.can_export_full_phones(request.user),
         queryset=queryset,
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -103,8 +103,10 @@ def start_match_run(
     as_of: date | None = None,
     item_codes: Sequence[str] | None = None,
     trigger: str = MatchRunTrigger.MANUAL,
+    enqueue: bool = True,
 ) -> MatchRun:
-    """Creates a MatchRun and queues it (after commit). `item_codes` limits it to those items.
+    """Creates a MatchRun and queues it (after commit). `item_codes` limits it to those items;
+    `enqueue` False leaves it for the caller to run (process_match_run; the command line does).
 
     A person needs policy_reviewer or system_admin; actor None is the system (publishing, a bulk
     import of the registry, the command line). A second full run while one is queued or running is
@@ -144,8 +146,9 @@ def start_match_run(
                 obj=run,
                 after={"as_of": run.as_of, "item_codes": codes or "全部条目", "trigger": trigger},
             )
-        run_id = run.pk
-        transaction.on_commit(lambda: _enqueue_run(run_id))
+        if enqueue:
+            run_id = run.pk
+            transaction.on_commit(lambda: _enqueue_run(run_id))
     return run
 
 

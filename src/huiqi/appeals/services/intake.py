@@ -193,9 +193,9 @@ def register_appeal(
     `actor` None is another system pushing through the API: it must name `source_system`. Raises
     PermissionDeniedError for a role or channel not allowed, AppealInputInvalidError for bad fields
     (nothing is stored then)."""
-    channel = _choice(channel, Channel, field="channel", label="渠道")
-    kind = _choice(kind, Kind, field="kind", label="诉求类型")
-    _check_channel(actor, channel)
+    clean_channel: Channel = _choice(channel, Channel, field="channel", label="渠道")
+    clean_kind: Kind = _choice(kind, Kind, field="kind", label="诉求类型")
+    _check_channel(actor, clean_channel)
     content = _text(content, field="content", label="诉求内容", limit=CONTENT_MAX, required=True)
     title = _text(title, field="title", label="标题", limit=TITLE_MAX) or content[:30]
     caller_name = _text(caller_name, field="caller_name", label="联系人", limit=50)
@@ -218,22 +218,22 @@ def register_appeal(
     files = list(attachments)
     attachment_files.validate_attachments(files)
     found, recognised_by = _resolve_enterprise(
-        actor=actor, channel=channel, enterprise=enterprise, caller_phone=caller_phone
+        actor=actor, channel=clean_channel, enterprise=enterprise, caller_phone=caller_phone
     )
     if is_enterprise_user and actor is not None:
         caller_name = caller_name or actor.full_name or actor.username
         caller_phone = caller_phone or actor.phone
-    if channel == Channel.MAYOR_LINE and (found is None or not found.red_list):
+    if clean_channel == Channel.MAYOR_LINE and (found is None or not found.red_list):
         raise _invalid("channel", "企业市长直通车只受理红名单企业的诉求。")
     is_red_list = bool(found is not None and found.red_list)
-    floor = Priority.HIGH if is_red_list or channel == Channel.MAYOR_LINE else Priority.NORMAL
+    floor = Priority.HIGH if is_red_list or clean_channel == Channel.MAYOR_LINE else Priority.NORMAL
     final_priority = Priority.highest(floor, requested)
     try:
         with transaction.atomic():
             return _create(
                 actor=actor,
-                channel=channel,
-                kind=kind,
+                channel=clean_channel,
+                kind=clean_kind,
                 title=title,
                 content=content,
                 enterprise=found,

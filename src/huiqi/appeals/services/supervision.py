@@ -88,6 +88,7 @@ def _notice(supervision: Supervision, ticket: Ticket) -> notices.Notice:
     level = SupervisionLevel(supervision.level)
     handlers = notices.handlers_of([department_id])
     no_department = notices.dispatchers() if department_id is None else ()
+    channels: tuple[str, ...]
     if level == L.WARNING:
         recipients = notices.unique(handlers, no_department)
         channels = notices.INBOX

@@ -117,10 +117,7 @@ class _Encoded:
         base = frame.select(columns)
         extra: list[pl.Expr] = []
         if derived_ratio and "rd_ratio" in fields:
-            ratio = fixed_divide(
-                _fixed("rd_expense", self.numeric.get("rd_expense")),
-                _fixed("revenue", self.numeric.get("revenue")),
-            )
+            ratio = _ratio(self.numeric.get("rd_expense"), self.numeric.get("revenue"))
             extra.append(ratio.alias(_cmp("rd_ratio")))
             self.numeric["rd_ratio"] = numbers.SCALE
         self.ages: dict[date, int] = {}
@@ -404,6 +401,7 @@ def evaluate_items(
     def condition(node: Condition) -> pl.Expr:
         return tree_expression(node, lambda leaf: pl.col(names[_key(leaf)]))
 
+    scaled = {name: (_cmp(name), scale) for name, scale in encoded.numeric.items()}
     parts: list[pl.LazyFrame] = []
     for code, rules in items.items():
         fields = _formula_fields(rules)
@@ -416,15 +414,16 @@ def evaluate_items(
         part = base.lazy().select(
             pl.col(id_column),
             *(pl.col(name) for name in [*inputs, *used]),
+            *(
+                pl.lit(None, dtype=I128).alias(fixed_column(name))
+                for name in fields
+                if name not in encoded.numeric
+            ),
             condition(rules.eligibility).alias("__eligible"),
         )
         if drop_ineligible:
             part = part.filter(pl.col("__eligible").fill_null(True))
-        if fields:
-            part = part.with_columns(
-                [_fixed(name, encoded.numeric.get(name)).alias(fixed_column(name)) for name in sorted(fields)]
-            )
-        plan = item_plan(rules, condition, eligible=pl.col("__eligible"))
+        plan = item_plan(rules, condition, eligible=pl.col("__eligible"), scaled=scaled)
         for stage in plan.stages:
             part = part.with_columns(stage)
         part = part.select(
@@ -440,6 +439,31 @@ def evaluate_items(
 
 
 OPTIMIZATIONS = pl.QueryOptFlags()
+
+
+def _ratio(expense_scale: int | None, revenue_scale: int | None) -> pl.Expr:
+    """``rd_ratio`` (:func:`huiqi.rules.derived.rd_ratio`) from the comparison columns.
+
+    On integer columns (fen) the quotient is ``expense * 10^(12 + s_r - s_e) / revenue`` rounded half
+    away from zero, the same rational number as :func:`huiqi.rules.numbers.div` divides, with one
+    128-bit division instead of the long division ``fixed_divide`` needs for any fixed values.
+    """
+    if expense_scale is None or revenue_scale is None:
+        return pl.lit(None, dtype=I128)
+    if max(expense_scale, revenue_scale) == numbers.SCALE:
+        return fixed_divide(_fixed("rd_expense", expense_scale), _fixed("revenue", revenue_scale))
+    expense = pl.col(_cmp("rd_expense")).cast(I128)
+    revenue = pl.col(_cmp("revenue")).cast(I128)
+    numerator = expense.abs() * pl.lit(10 ** (numbers.SCALE + revenue_scale - expense_scale), dtype=I128)
+    divisor = pl.when(revenue == 0).then(pl.lit(1, dtype=I128)).otherwise(revenue.abs())
+    quotient = numerator // divisor
+    remainder = numerator - quotient * divisor
+    magnitude = quotient + pl.when(remainder * 2 >= divisor).then(pl.lit(1, dtype=I128)).otherwise(
+        pl.lit(0, dtype=I128)
+    )
+    negative = (expense < 0) != (revenue < 0)
+    result = pl.when(negative).then(pl.lit(0, dtype=I128) - magnitude).otherwise(magnitude)
+    return pl.when((revenue != 0) & (magnitude < pl.lit(numbers.LIMIT_FIXED, dtype=I128))).then(result)
 
 
 def _fixed(name: str, scale: int | None) -> pl.Expr:

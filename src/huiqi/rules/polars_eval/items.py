@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -99,13 +99,15 @@ def item_plan(
     *,
     eligible: pl.Expr | None = None,
     prefix: str = "",
+    scaled: Mapping[str, tuple[str, int]] | None = None,
 ) -> ItemPlan:
     """The stages, status and amount of one item, its conditions compiled by ``condition``.
 
     ``eligible`` is the eligibility when it is already a column (the bulk evaluator computes it
-    before filtering rows); otherwise it is compiled here.
+    before filtering rows); otherwise it is compiled here.  ``scaled`` names integer columns that
+    formulas read fields from (see :class:`~huiqi.rules.polars_eval.arithmetic.Stages`).
     """
-    stages = Stages(prefix)
+    stages = Stages(prefix, scaled)
     reward = item_rules.reward
     if reward is None:
         if eligible is None:
@@ -140,7 +142,7 @@ def item_plan(
         fen_magnitude = (capped.abs() + int_literal(numbers.FEN_STEP // 2)) // int_literal(numbers.FEN_STEP)
         fen = sign_applied(fen_magnitude, capped < int_literal(0))
         amount = (fen.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"))).cast(AMOUNT_DTYPE)
-    is_eligible = eligible.fill_null(False) & raw.is_not_null()
+    is_eligible = eligible & raw.is_not_null()  # null (unknown) is not eligible: when() skips it
     return ItemPlan(
         tuple(tuple(stage) for stage in stages.stages),
         status,

@@ -26,6 +26,11 @@ class Command(BaseCommand):
             "--seed", type=int, default=2026, help="随机种子 (seed of the synthetic registry)"
         )
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条 (no progress bar)")
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="演示服务地址，用于打印登录地址 (where the demo is served; `make demo` passes HOST and PORT)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["enterprises"] < 0:
@@ -65,5 +70,6 @@ class Command(BaseCommand):
             self.stdout.write(f"惠企政策 policies: {result.policies_summary}")
         self.stdout.write(f"用时 elapsed: {result.seconds:.1f} s\n")
         header = ("用户名 Username", "角色 Role", "部门/企业 Department/Enterprise", "密码 Password")
-        self.stdout.write("演示账号 Demo accounts (http://127.0.0.1:8000/accounts/login/):")
+        login_url = options["url"].rstrip("/") + "/accounts/login/"
+        self.stdout.write(f"演示账号 Demo accounts ({login_url}):")
         self.stdout.write(demo.format_table(demo.account_rows(result.accounts), header, _display_width))
