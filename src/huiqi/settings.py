@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "huiqi.enterprises",
     "huiqi.policies",
     "huiqi.appeals",
+    "huiqi.appeals.metrics",
 ]
 
 MIDDLEWARE = [

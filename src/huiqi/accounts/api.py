@@ -46,7 +46,7 @@ class TokenObtainApi(APIView):
         token = serializers.CharField()
 
     @extend_schema(
-        tags=["accounts"],
+        tags=["账号 accounts"],
         summary="获取接口令牌 (obtain an API token)",
         request=TokenInputSerializer,
         responses={200: TokenOutputSerializer, 400: ErrorResponseSerializer, 429: ErrorResponseSerializer},
@@ -101,7 +101,7 @@ class MeApi(APIView):
         )
 
     @extend_schema(
-        tags=["accounts"], summary="当前用户 (the signed-in user)", responses={200: MeOutputSerializer}
+        tags=["账号 accounts"], summary="当前用户 (the signed-in user)", responses={200: MeOutputSerializer}
     )
     def get(self, request: Request) -> Response:
         user = request.user
@@ -132,7 +132,7 @@ class DepartmentListApi(ListAPIView):
     serializer_class = DepartmentOutputSerializer
 
     @extend_schema(
-        tags=["accounts"],
+        tags=["账号 accounts"],
         summary="部门列表 (departments)",
         parameters=[
             OpenApiParameter(

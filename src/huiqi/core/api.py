@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from huiqi.core import calendar_selectors, calendar_services, workdays
 from huiqi.core.errors import ValidationFailedError
 
-CALENDAR_TAG = "calendar"
+CALENDAR_TAG = "工作日历 calendar"
 
 ApiErrorSerializer = inline_serializer(
     "CalendarApiError",

@@ -18,7 +18,8 @@ with exactly the semantics of :mod:`huiqi.rules.evaluate`:
      columns), the threshold rounded the exact way (``x >= 12.345`` is ``fen >= 1235``); other
      numbers as the engine's 128-bit fixed-point values;
    * ``age_years`` derived from ``established_on`` is decided on each distinct founding date by the
-     Python derivation (:func:`huiqi.rules.derived.age_years_fixed`), then matched as date ranges.
+     derivation (the Polars twin of :func:`huiqi.rules.derived.age_years_fixed`), then matched as
+     date ranges.
 
 2. **Each item's tree** over those columns: Kleene ``all``/``any``/``not`` on bitmaps, cheap.
 3. **Rewards only where needed**: rows whose eligibility is false are dropped first (unless
@@ -40,12 +41,12 @@ from typing import Any
 
 import polars as pl
 
-from huiqi.rules import derived, numbers
+from huiqi.rules import numbers
 from huiqi.rules.evaluate import leaf_test
 from huiqi.rules.fields import DEFAULT_REGISTRY, FieldRegistry, FieldSpec, FieldType, Op
 from huiqi.rules.polars_eval.arithmetic import I128, fixed_column, fixed_divide
 from huiqi.rules.polars_eval.conditions import leaf_expression, tree_expression
-from huiqi.rules.polars_eval.frame import normalised_columns, to_fixed
+from huiqi.rules.polars_eval.frame import age_years_fixed, normalised_columns, to_fixed
 from huiqi.rules.polars_eval.items import AMOUNT_DTYPE, STATUS_DTYPE, item_plan
 from huiqi.rules.schema import Condition, FormulaAmount, ItemRules, Leaf, iter_leaves
 
@@ -120,16 +121,20 @@ class _Encoded:
             ratio = _ratio(self.numeric.get("rd_expense"), self.numeric.get("revenue"))
             extra.append(ratio.alias(_cmp("rd_ratio")))
             self.numeric["rd_ratio"] = numbers.SCALE
-        self.ages: dict[date, int] = {}
+        self.ages = pl.DataFrame(schema={"established_on": pl.Date, "age": I128})
         if derived_age and "age_years" in fields and "established_on" in base.columns:
             assert as_of is not None
-            for day in base.get_column("established_on").drop_nulls().unique().to_list():
-                self.ages[day] = derived.age_years_fixed(day, as_of)
-            if "age_years" in formula_fields and self.ages:
-                days = list(self.ages)
+            # The Polars twin of huiqi.rules.derived.age_years_fixed (tested equal), on each distinct date.
+            days = base.select(pl.col("established_on").drop_nulls().unique())
+            self.ages = days.select(
+                "established_on", age_years_fixed(pl.col("established_on"), as_of).alias("age")
+            ).sort("established_on")
+            if "age_years" in formula_fields and self.ages.height:
                 extra.append(
                     pl.col("established_on")
-                    .replace_strict(days, [self.ages[day] for day in days], default=None, return_dtype=I128)
+                    .replace_strict(
+                        self.ages["established_on"], self.ages["age"], default=None, return_dtype=I128
+                    )
                     .alias(_cmp("age_years"))
                 )
                 self.numeric["age_years"] = numbers.SCALE
@@ -245,10 +250,9 @@ class _Encoded:
             return founded.is_null()
         if leaf.op is Op.IS_NOT_NULL:
             return founded.is_not_null()
-        test = leaf_test(leaf)
-        days = sorted(self.ages)
-        outcome = [bool(test(self.ages[day])) for day in days]
-        # Runs over the sorted distinct dates: consecutive true dates join one range.
+        days = self.ages.get_column("established_on").to_list()
+        decided = self.ages.select(_numeric_leaf(leaf, pl.col("age"), numbers.SCALE).fill_null(False))
+        outcome = decided.to_series().to_list()
         runs = _runs(days, outcome)
         if not runs:
             return pl.when(founded.is_not_null()).then(pl.lit(False))

@@ -30,7 +30,7 @@ def prepare_frame(
         if spec.name in schema:
             columns.extend(normalised_columns(spec, schema[spec.name]))
         elif as_of is not None and spec.name == "age_years" and "established_on" in schema:
-            derived.append(_age_years_fixed(pl.col("established_on"), as_of).alias(fixed_column("age_years")))
+            derived.append(age_years_fixed(pl.col("established_on"), as_of).alias(fixed_column("age_years")))
         elif as_of is not None and spec.name == "rd_ratio" and {"rd_expense", "revenue"} <= set(schema):
             ratio = fixed_divide(pl.col(fixed_column("rd_expense")), pl.col(fixed_column("revenue")))
             derived.append(ratio.alias(fixed_column("rd_ratio")))
@@ -118,7 +118,7 @@ def _anniversary(established_on: pl.Expr, year: pl.Expr) -> pl.Expr:
     return pl.date(year, month, day)
 
 
-def _age_years_fixed(established_on: pl.Expr, as_of: date) -> pl.Expr:
+def age_years_fixed(established_on: pl.Expr, as_of: date) -> pl.Expr:
     """``age_years`` as fixed integers, the same arithmetic as :func:`huiqi.rules.derived.age_years_fixed`."""
     on = pl.lit(as_of)
     year = established_on.dt.year().cast(pl.Int32)

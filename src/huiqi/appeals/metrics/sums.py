@@ -1,0 +1,328 @@
+"""The per-day and per-month sums of the facts (AppealDailyStats, AppealMonthlyStats) and the term
+counts (AppealTermDaily, AppealTermMonthly): what each fact contributes, moving the sums when a
+fact changes, and rebuilding them all from the facts.
+
+Every sum is additive, so a changed fact moves the sums by (new contribution - old contribution).
+The change is written with one INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x statement
+per table (PostgreSQL and SQLite both have it): concurrent refreshes of different tickets that
+touch the same cell add up instead of overwriting each other, and the rows are written in key
+order so that two refreshes cannot deadlock on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+
+from huiqi.appeals.enums import Satisfaction
+from huiqi.appeals.metrics.models import (
+    WHOLE_CITY,
+    AppealDailyStats,
+    AppealFact,
+    AppealMonthlyStats,
+    AppealTermDaily,
+    AppealTermMonthly,
+)
+from huiqi.appeals.metrics.terms import split_terms
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+DIMENSIONS = ("channel", "kind", "category_id", "category_l1_id", "department_id")
+COUNT_MEASURES = (
+    "registered",
+    "merged",
+    "direct_replies",
+    "closed",
+    "handled_closed",
+    "on_time",
+    "reopened",
+    "department_rounds",
+    "followed_up",
+    "resolved",
+    "satisfied",
+    "fairly_satisfied",
+)
+DAY_MEASURES = ("handling_days", "department_days")
+MEASURES = COUNT_MEASURES + DAY_MEASURES
+
+#: (date, channel, kind, category_id, category_l1_id, department_id)
+CellKey = tuple[dt.date, str, str, int, int, int]
+Measures = dict[str, Any]
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+# --- what one fact contributes ----------------------------------------------------------------------
+
+
+def cell_contributions(fact: AppealFact | None) -> dict[CellKey, Measures]:
+    """The measures the fact adds to each daily cell (docs/metrics.md says which date is whose)."""
+    if fact is None:
+        return {}
+    dims = (fact.channel, fact.kind, fact.category_id, fact.category_l1_id, fact.department_id)
+    out: dict[CellKey, Measures] = defaultdict(dict)
+    registered = out[(fact.registered_on, *dims)]
+    registered["registered"] = 1
+    registered["merged"] = int(fact.is_merged)
+    registered["direct_replies"] = int(fact.is_direct_reply and not fact.is_merged)
+    registered["closed"] = int(fact.is_closed and not fact.is_merged)
+    handled = fact.is_closed and not fact.is_merged and not fact.is_direct_reply
+    if handled and fact.closed_on is not None:
+        closed = out[(fact.closed_on, *dims)]
+        closed["handled_closed"] = 1
+        closed["handling_days"] = Decimal(fact.handling_days or 0)
+        closed["on_time"] = int(bool(fact.is_on_time))
+        closed["reopened"] = int(fact.reopen_count > 0)
+        closed["department_rounds"] = fact.department_rounds
+        closed["department_days"] = Decimal(fact.department_days or 0)
+    if fact.followed_up_on is not None and not fact.is_merged:
+        followed = out[(fact.followed_up_on, *dims)]
+        followed["followed_up"] = 1
+        followed["resolved"] = int(bool(fact.is_resolved))
+        followed["satisfied"] = int(fact.satisfaction == Satisfaction.SATISFIED)
+        followed["fairly_satisfied"] = int(fact.satisfaction == Satisfaction.FAIRLY_SATISFIED)
+    return dict(out)
+
+
+def term_contributions(
+    fact: AppealFact | None,
+) -> tuple[dict[tuple[dt.date, str], int], dict[tuple[int, dt.date, str], int]]:
+    """(daily whole-city counts, monthly counts per department and for the whole city)."""
+    daily: dict[tuple[dt.date, str], int] = {}
+    monthly: dict[tuple[int, dt.date, str], int] = {}
+    if fact is None:
+        return daily, monthly
+    month = month_of(fact.registered_on)
+    for term in split_terms(fact.terms):
+        daily[(fact.registered_on, term)] = 1
+        monthly[(WHOLE_CITY, month, term)] = 1
+        monthly[(fact.department_id, month, term)] = 1
+    return daily, monthly
+
+
+def _difference(new: dict[Any, Any], old: dict[Any, Any]) -> dict[Any, Any]:
+    """new - old, per key (and per measure for dicts of measures); zeros left out."""
+    out: dict[Any, Any] = {}
+    for key in new.keys() | old.keys():
+        a, b = new.get(key), old.get(key)
+        if isinstance(a, dict) or isinstance(b, dict):
+            a, b = a or {}, b or {}
+            measures = {m: a.get(m, 0) - b.get(m, 0) for m in a.keys() | b.keys()}
+            measures = {m: v for m, v in measures.items() if v}
+            if measures:
+                out[key] = measures
+        elif (a or 0) - (b or 0):
+            out[key] = (a or 0) - (b or 0)
+    return out
+
+
+def _to_months(daily: dict[CellKey, Measures]) -> dict[CellKey, Measures]:
+    monthly: dict[CellKey, Measures] = defaultdict(dict)
+    for (day, *dims), measures in daily.items():
+        cell = monthly[(month_of(day), *dims)]  # type: ignore[index]
+        for measure, value in measures.items():
+            cell[measure] = cell.get(measure, 0) + value
+    return dict(monthly)
+
+
+def apply_change(*, old: AppealFact | None, new: AppealFact | None) -> None:
+    """Moves every sum by what `new` contributes minus what `old` contributed."""
+    cells = _difference(cell_contributions(new), cell_contributions(old))
+    if cells:
+        add_to_cells(AppealDailyStats, "day", cells)
+        add_to_cells(AppealMonthlyStats, "month", _to_months(cells))
+    new_daily, new_monthly = term_contributions(new)
+    old_daily, old_monthly = term_contributions(old)
+    daily_terms = _difference(new_daily, old_daily)
+    monthly_terms = _difference(new_monthly, old_monthly)
+    if daily_terms:
+        _upsert_add(
+            AppealTermDaily,
+            keys=("day", "term"),
+            measures=("count",),
+            rows=[(*key, value) for key, value in sorted(daily_terms.items())],
+        )
+    if monthly_terms:
+        _upsert_add(
+            AppealTermMonthly,
+            keys=("department_id", "month", "term"),
+            measures=("count",),
+            rows=[(*key, value) for key, value in sorted(monthly_terms.items())],
+        )
+
+
+def add_to_cells(model: type[Model], date_field: str, cells: dict[CellKey, Measures]) -> None:
+    rows = [
+        (*key, *(measures.get(m, 0) for m in MEASURES))
+        for key, measures in sorted(cells.items(), key=lambda item: item[0])
+    ]
+    _upsert_add(model, keys=(date_field, *DIMENSIONS), measures=MEASURES, rows=rows)
+
+
+def _upsert_add(
+    model: type[Model], *, keys: Sequence[str], measures: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT the rows, or add their measures to the existing row with the same keys."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    columns = [*keys, *measures]
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    updates = ", ".join(f"{qn(m)} = {table}.{qn(m)} + excluded.{qn(m)}" for m in measures)
+    batch = max(1, 900 // len(columns))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            sql = (
+                f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) "
+                f"VALUES {', '.join([one_row] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates}"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+
+
+# --- rebuilding every sum from the facts --------------------------------------------------------------
+
+
+def _flag(condition: Q) -> Sum:
+    return Sum(Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()))
+
+
+def _cells_from_facts(facts: Any) -> dict[CellKey, Measures]:
+    """The daily cells of the facts, three GROUP BY queries (one per date that decides a measure)."""
+    cells: dict[CellKey, Measures] = defaultdict(dict)
+    not_merged = Q(is_merged=False)
+
+    def collect(date_field: str, queryset: Any, aggregates: dict[str, Any]) -> None:
+        rows = queryset.values(date_field, *DIMENSIONS).annotate(**aggregates).order_by()
+        for row in rows:
+            key = (row[date_field], *(row[d] for d in DIMENSIONS))
+            cell = cells[key]  # type: ignore[index]
+            for name in aggregates:
+                cell[name] = cell.get(name, 0) + (row[name] or 0)
+
+    collect(
+        "registered_on",
+        facts,
+        {
+            "registered": Count("pk"),
+            "merged": _flag(Q(is_merged=True)),
+            "direct_replies": _flag(Q(is_direct_reply=True) & not_merged),
+            "closed": _flag(Q(is_closed=True) & not_merged),
+        },
+    )
+    collect(
+        "closed_on",
+        facts.filter(is_closed=True, is_merged=False, is_direct_reply=False, closed_on__isnull=False),
+        {
+            "handled_closed": Count("pk"),
+            "handling_days": Sum("handling_days"),
+            "on_time": _flag(Q(is_on_time=True)),
+            "reopened": _flag(Q(reopen_count__gt=0)),
+            "department_rounds": Sum("department_rounds"),
+            "department_days": Sum("department_days"),
+        },
+    )
+    collect(
+        "followed_up_on",
+        facts.filter(followed_up_on__isnull=False, is_merged=False),
+        {
+            "followed_up": Count("pk"),
+            "resolved": _flag(Q(is_resolved=True)),
+            "satisfied": _flag(Q(satisfaction=Satisfaction.SATISFIED)),
+            "fairly_satisfied": _flag(Q(satisfaction=Satisfaction.FAIRLY_SATISFIED)),
+        },
+    )
+    return dict(cells)
+
+
+def _bulk(model: type[Model], objects: Iterable[Model], batch_size: int = 5000) -> int:
+    batch: list[Model] = []
+    count = 0
+    for obj in objects:
+        batch.append(obj)
+        if len(batch) >= batch_size:
+            model.objects.bulk_create(batch)  # type: ignore[attr-defined]
+            count += len(batch)
+            batch = []
+    if batch:
+        model.objects.bulk_create(batch)  # type: ignore[attr-defined]
+        count += len(batch)
+    return count
+
+
+def _term_counts(
+    facts: Any,
+) -> tuple[dict[tuple[dt.date, str], int], dict[tuple[int, dt.date, str], int]]:
+    """Term counts of all facts, with Polars (millions of terms are counted in a second or two)."""
+    import polars as pl
+
+    days: list[dt.date] = []
+    departments: list[int] = []
+    terms: list[str] = []
+    rows = facts.exclude(terms="").values_list("registered_on", "department_id", "terms")
+    for day, department, value in rows.iterator(chunk_size=20000):
+        days.append(day)
+        departments.append(department)
+        terms.append(value)
+    if not days:
+        return {}, {}
+    frame = (
+        pl.DataFrame(
+            {"day": days, "department_id": departments, "term": terms},
+            schema={"day": pl.Date, "department_id": pl.Int64, "term": pl.Utf8},
+        )
+        .with_columns(pl.col("term").str.split(" "))
+        .explode("term")
+        .filter(pl.col("term") != "")
+        .with_columns(pl.col("day").dt.truncate("1mo").alias("month"))
+    )
+    daily_frame = frame.group_by("day", "term").len()
+    daily = {(d, t): n for d, t, n in daily_frame.iter_rows()}
+    monthly: dict[tuple[int, dt.date, str], int] = {}
+    for month, term, n in frame.group_by("month", "term").len().iter_rows():
+        monthly[(WHOLE_CITY, month, term)] = n
+    for department, month, term, n in frame.group_by("department_id", "month", "term").len().iter_rows():
+        monthly[(department, month, term)] = n
+    return daily, monthly
+
+
+def rebuild_appeal_sums() -> dict[str, int]:
+    """Deletes and rebuilds every sum and term count from the facts (`huiqi rebuild_appeal_metrics`
+    after a change of definitions, a restore, or to repair). Returns the rows written per table."""
+    facts = AppealFact.objects.all()
+    daily = _cells_from_facts(facts)
+    monthly = _to_months(daily)
+    daily_terms, monthly_terms = _term_counts(facts)
+    with transaction.atomic():
+        for model in (AppealDailyStats, AppealMonthlyStats, AppealTermDaily, AppealTermMonthly):
+            model.objects.all().delete()  # type: ignore[attr-defined]
+        written = {
+            "daily": _bulk(
+                AppealDailyStats,
+                (AppealDailyStats(day=k[0], **dict(zip(DIMENSIONS, k[1:], strict=True)), **m) for k, m in daily.items()),
+            ),
+            "monthly": _bulk(
+                AppealMonthlyStats,
+                (AppealMonthlyStats(month=k[0], **dict(zip(DIMENSIONS, k[1:], strict=True)), **m) for k, m in monthly.items()),
+            ),
+            "daily_terms": _bulk(
+                AppealTermDaily, (AppealTermDaily(day=d, term=t, count=n) for (d, t), n in daily_terms.items())
+            ),
+            "monthly_terms": _bulk(
+                AppealTermMonthly,
+                (
+                    AppealTermMonthly(department_id=dep, month=mo, term=t, count=n)
+                    for (dep, mo, t), n in monthly_terms.items()
+                ),
+            ),
+        }
+    return written
