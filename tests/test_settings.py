@@ -10,8 +10,14 @@ import sys
 import pytest
 
 EMAIL_NAMES = [
-    "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS", "EMAIL_USE_SSL", "EMAIL_TIMEOUT",
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
 ]
 
 
@@ -19,8 +25,7 @@ def settings_with(**env: str) -> dict:
     environment = {k: v for k, v in os.environ.items() if k not in EMAIL_NAMES}
     environment.update(env)
     code = (
-        "import json, huiqi.settings as s; "
-        f"print(json.dumps({{n: getattr(s, n) for n in {EMAIL_NAMES!r}}}))"
+        f"import json, huiqi.settings as s; print(json.dumps({{n: getattr(s, n) for n in {EMAIL_NAMES!r}}}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60
@@ -50,7 +55,9 @@ def test_email_host_switches_to_smtp_with_port_account_and_tls_from_the_environm
 
 
 def test_an_explicit_backend_wins_over_email_host():
-    values = settings_with(EMAIL_HOST="smtp.example.gov.cn", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+    values = settings_with(
+        EMAIL_HOST="smtp.example.gov.cn", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+    )
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.locmem.EmailBackend"
 
 

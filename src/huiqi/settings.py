@@ -201,6 +201,10 @@ SPECTACULAR_SETTINGS = {
         "PolicyVersionStepEnum": "huiqi.policies.workflow.Step",
         "PolicyMatchStatusEnum": "huiqi.policies.enums.MatchStatus",
         "PolicyMatchRunStatusEnum": "huiqi.policies.models.MatchRunStatus",
+        "AppealKindEnum": "huiqi.appeals.enums.Kind",
+        "AppealChannelEnum": "huiqi.appeals.enums.Channel",
+        "AppealPriorityEnum": "huiqi.appeals.enums.Priority",
+        "TicketStateEnum": "huiqi.appeals.enums.TicketState",
     },
 }
 

@@ -7,6 +7,7 @@ api_v1 = [
     path("", include("huiqi.enterprises.api_urls")),
     path("", include("huiqi.core.api_urls")),
     path("", include("huiqi.policies.api_urls")),
+    path("", include("huiqi.appeals.api_urls")),
 ]
 
 urlpatterns = [
@@ -14,7 +15,9 @@ urlpatterns = [
     path("accounts/", include("huiqi.accounts.urls")),
     path("enterprises/", include("huiqi.enterprises.urls")),
     path("policies/", include("huiqi.policies.urls")),
+    path("appeals/", include("huiqi.appeals.urls")),
     path("api/v1/", include(api_v1)),
+    path("open311/v2/", include("huiqi.appeals.open311")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

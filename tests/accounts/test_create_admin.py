@@ -23,7 +23,9 @@ def run(*args, stdin="", monkeypatch):
 
 
 def test_creates_a_system_administrator_from_a_password_on_stdin_and_audits_it(monkeypatch):
-    output = run("sysadmin", "--full-name", "张伟", "--password-stdin", stdin=STRONG + "\n", monkeypatch=monkeypatch)
+    output = run(
+        "sysadmin", "--full-name", "张伟", "--password-stdin", stdin=STRONG + "\n", monkeypatch=monkeypatch
+    )
     user = User.objects.get(username="sysadmin")
     assert user.role == "system_admin"
     assert user.is_staff  # the Django admin is the system administrator's tool
@@ -37,8 +39,16 @@ def test_creates_a_system_administrator_from_a_password_on_stdin_and_audits_it(m
 def test_creates_a_security_administrator_in_a_department(monkeypatch):
     department = DepartmentFactory(code="370100-DSJ")
     run(
-        "secadmin", "--full-name", "郑雪", "--role", "security_admin", "--department", "370100-DSJ",
-        "--password-stdin", stdin=STRONG, monkeypatch=monkeypatch,
+        "secadmin",
+        "--full-name",
+        "郑雪",
+        "--role",
+        "security_admin",
+        "--department",
+        "370100-DSJ",
+        "--password-stdin",
+        stdin=STRONG,
+        monkeypatch=monkeypatch,
     )
     user = User.objects.get(username="secadmin")
     assert (user.role, user.department) == ("security_admin", department)
@@ -61,7 +71,15 @@ def test_a_taken_username_is_refused(monkeypatch):
 
 def test_an_unknown_department_code_is_refused_before_asking_for_a_password(monkeypatch):
     with pytest.raises(CommandError, match="没有代码为“NOPE”的部门"):
-        run("sysadmin", "--full-name", "张伟", "--department", "NOPE", "--password-stdin", monkeypatch=monkeypatch)
+        run(
+            "sysadmin",
+            "--full-name",
+            "张伟",
+            "--department",
+            "NOPE",
+            "--password-stdin",
+            monkeypatch=monkeypatch,
+        )
 
 
 def test_only_administrator_roles_can_be_created():

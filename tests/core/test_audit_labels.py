@@ -37,7 +37,9 @@ def test_source_label_keeps_an_unknown_source_as_it_is():
 
 @pytest.mark.django_db
 def test_audit_page_shows_chinese_labels_beside_the_codes(client):
-    audit.record_event(actor=None, action="enterprise.import", object_type="enterprises.importbatch", object_id="1")
+    audit.record_event(
+        actor=None, action="enterprise.import", object_type="enterprises.importbatch", object_id="1"
+    )
     client.force_login(UserFactory(audit_admin=True))
     html = client.get(reverse("core:audit")).content.decode()
     assert "企业导入" in html

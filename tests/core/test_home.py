@@ -46,7 +46,9 @@ def test_registry_figures_follow_a_finished_web_import_at_once():
     EnterpriseFactory()
     assert stat(home.home_for(admin), "市场主体").value == "1"
     EnterpriseFactory()
-    ImportBatch.objects.create(file_name="a.csv", status="done", finished_at=datetime.datetime.now(datetime.UTC))
+    ImportBatch.objects.create(
+        file_name="a.csv", status="done", finished_at=datetime.datetime.now(datetime.UTC)
+    )
     assert stat(home.home_for(admin), "市场主体").value == "2"
 
 

@@ -186,16 +186,41 @@ _MONEY += [Decimal("999999999999.99"), Decimal("999999999999999.99"), None]
         "round(revenue * 0.125, 1)",
         "revenue * -0.5",
         "rd_expense * 0.1 + revenue * 0.001",
+        "revenue / 1000",
+        "revenue / 3",
+        "revenue / -7",
+        "revenue / 0.000000000001",
+        "round((revenue - 10000000) * 0.002, 2)",
+        "(revenue + 0.005) * 0.5",
+        "(revenue * 0.3) / 0.7",
+        "employees * 500 + 10000",
+        "min(revenue * 0.002, rd_expense * 0.5)",
     ],
 )
-def test_formulas_on_fen_columns_agree_to_the_fen(formula: str) -> None:
+@pytest.mark.parametrize("precise", [False, True])
+def test_formulas_by_constants_agree_to_the_fen(formula: str, precise: bool) -> None:
+    """Multiplying or dividing by a number is one rational step on the column's own scale; checked
+    on fen columns (registry) and on 12-place columns with values that need rounding."""
     library = {
         "F": parse_item_rules(
             {"eligibility": {"field": "revenue", "op": "is_not_null"}, "reward": {"formula": formula}}
         )
     }
-    facts = [{"revenue": value, "rd_expense": _MONEY[(index + 3) % len(_MONEY)]} for index, value in enumerate(_MONEY)]
-    _agree(library, facts, {"revenue": pl.Decimal(20, 2), "rd_expense": pl.Decimal(20, 2)})
+    money = _MONEY
+    if precise:
+        money = [
+            *_MONEY[:-1],
+            Decimal("0.000000000001"),
+            Decimal("-2.500000000005"),
+            Decimal("7.777777777777"),
+            None,
+        ]
+    facts = [
+        {"revenue": value, "rd_expense": money[(index + 3) % len(money)], "employees": index - 2}
+        for index, value in enumerate(money)
+    ]
+    money_type = pl.Decimal(38, 12) if precise else pl.Decimal(20, 2)
+    _agree(library, facts, {"revenue": money_type, "rd_expense": money_type, "employees": pl.Int64})
 
 
 def test_rd_ratio_on_fen_columns_rounds_half_away_from_zero_like_the_python_evaluator() -> None:

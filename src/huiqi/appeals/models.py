@@ -29,6 +29,7 @@ from huiqi.appeals.enums import (
     TimeLimitUnit,
 )
 from huiqi.appeals.errors import TicketHistoryImmutableError
+from huiqi.enterprises.enums import SizeClass
 
 USER = settings.AUTH_USER_MODEL
 
@@ -440,3 +441,93 @@ class AppealNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.last_value}"
+
+
+# --- classification and routing (appeals.classification, appeals.routing) ---------------------------
+
+
+class ClassifierVersion(models.Model):
+    """A trained appeal classifier (huiqi.classifier), its measured quality and where it is saved.
+
+    One version is active at a time: `classification.active_classifier` loads it, and
+    `huiqi train_classifier` activates the version it trains. The metrics are those the classifier
+    measured by cross-validation on its own training data (never on a test set it was tuned on)."""
+
+    class Source(models.TextChoices):
+        DATABASE = "database", "数据库（已办结诉求）"
+        CSV = "csv", "CSV 文件"
+
+    version = models.CharField("版本", max_length=40, unique=True)
+    trained_at = models.DateTimeField("训练时间")
+    trained_by = models.ForeignKey(
+        USER, verbose_name="训练人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField("训练数据来源", max_length=10, choices=Source.choices)
+    source_path = models.CharField("训练文件", max_length=500, blank=True)
+    sample_count = models.PositiveIntegerField("样本数")
+    labels = models.JSONField("类别", default=list)
+    accuracy = models.FloatField("准确率（交叉验证）", null=True, blank=True)
+    macro_f1 = models.FloatField("宏平均 F1（交叉验证）", null=True, blank=True)
+    top3_accuracy = models.FloatField("前三命中率（交叉验证）", null=True, blank=True)
+    metrics = models.JSONField("评估详情", default=dict, blank=True)
+    threshold = models.FloatField("自动派单置信度阈值", null=True, blank=True)
+    model_path = models.CharField("模型文件", max_length=500)
+    is_active = models.BooleanField("当前使用", default=False)
+
+    class Meta:
+        verbose_name = "诉求分类模型"
+        verbose_name_plural = "诉求分类模型"
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="classifier_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class RoutingRule(models.Model):
+    """One row of the routing table (派单规则): the first active rule, by `order`, whose conditions
+    all hold for an appeal names its lead department (主办) and any assisting ones (协办).
+
+    Routing is kept apart from classification (the Signalen pattern): the classifier only suggests a
+    category; these rules, which administrators edit, decide who handles that category. Empty
+    conditions match anything; a rule on a first-level category also covers its children."""
+
+    name = models.CharField("规则名称", max_length=60)
+    order = models.PositiveIntegerField("顺序", default=100)
+    category = models.ForeignKey(
+        Category, verbose_name="分类", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region_prefix = models.CharField(
+        "区划代码前缀", max_length=6, blank=True, help_text="企业区划代码以此开头，如 370102（历下区）"
+    )
+    red_list = models.BooleanField(
+        "红名单企业", null=True, blank=True, help_text="留空：不限；是：仅红名单企业；否：仅非红名单企业"
+    )
+    size_class = models.CharField(
+        "企业规模",
+        max_length=6,
+        choices=SizeClass.choices,
+        blank=True,
+    )
+    industry_prefix = models.CharField(
+        "行业代码前缀", max_length=5, blank=True, help_text="GB/T 4754 行业代码以此开头，如 C（制造业）或 C34"
+    )
+    lead_department = models.ForeignKey(
+        "accounts.Department", verbose_name="主办单位", on_delete=models.PROTECT, related_name="+"
+    )
+    assisting_departments = models.ManyToManyField(
+        "accounts.Department", verbose_name="协办单位", blank=True, related_name="+"
+    )
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "派单规则"
+        verbose_name_plural = "派单规则"
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name

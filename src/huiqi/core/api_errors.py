@@ -47,7 +47,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # DRF's parse errors are English whatever the language ("JSON parse error - ..."); the reason
         # stays in `detail` for the developer of the client.
         response.data = error_body(
-            "parse_error", "请求内容无法解析（不是有效的 JSON 或表单格式），未作任何修改。", detail=str(exc.detail)
+            "parse_error",
+            "请求内容无法解析（不是有效的 JSON 或表单格式），未作任何修改。",
+            detail=str(exc.detail),
         )
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()

@@ -74,7 +74,7 @@ SOURCES = {"web": "网页", "api": "接口", "command": "命令行", "task": "�
 
 
 def action_label(action: str) -> str:
-    """"enterprise.import" -> "企业导入"; "" when the thing or the verb has no label yet."""
+    """ "enterprise.import" -> "企业导入"; "" when the thing or the verb has no label yet."""
     thing, _, verb = action.rpartition(".")
     if thing not in THINGS or verb not in VERBS:
         return ""
@@ -86,7 +86,7 @@ def source_label(source: str) -> str:
 
 
 def object_type_label(object_type: str) -> str:
-    """"accounts.user" -> "用户": the model's verbose name; "" for a type that is not a model."""
+    """ "accounts.user" -> "用户": the model's verbose name; "" for a type that is not a model."""
     try:
         model = apps.get_model(object_type)
     except (LookupError, ValueError):

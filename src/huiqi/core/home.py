@@ -104,7 +104,9 @@ def home_for(user: Any, *, today: datetime.date | None = None) -> Home:
     if summary is not None:
         stats.append(Stat("市场主体", _thousands(summary.total), _url("enterprises:list"), "家企业"))
         stats.append(
-            Stat("红名单企业", _thousands(summary.red_list), _url("enterprises:list", {"red_list": "1"}), "家")
+            Stat(
+                "红名单企业", _thousands(summary.red_list), _url("enterprises:list", {"red_list": "1"}), "家"
+            )
         )
 
     if role == Role.SYSTEM_ADMIN:
@@ -118,13 +120,18 @@ def home_for(user: Any, *, today: datetime.date | None = None) -> Home:
             Stat("启用的账号", _thousands(accounts.active), manage),
             Stat("停用的账号", _thousands(accounts.inactive), manage),
             Stat("从未登录", _thousands(accounts.never_signed_in), manage, "个启用的账号"),
-            Stat("当前锁定", str(len(accounts.locked)), manage, "个账号", "danger" if accounts.locked else ""),
+            Stat(
+                "当前锁定", str(len(accounts.locked)), manage, "个账号", "danger" if accounts.locked else ""
+            ),
         ]
         panels.append(
             Panel(
                 "当前锁定的账号",
                 "person-lock",
-                [Row(name, _url("accounts:account_list", {"q": name}), "连续登录失败") for name in accounts.locked],
+                [
+                    Row(name, _url("accounts:account_list", {"q": name}), "连续登录失败")
+                    for name in accounts.locked
+                ],
                 empty="没有被锁定的账号。",
                 more_url=manage,
                 more_label="账号安全",
@@ -285,7 +292,9 @@ def _messages_panel(user: Any) -> Panel:
         )
         for n in selectors.inbox_for(user=user, unread_only=True)[:5]
     ]
-    return Panel("未读消息", "bell", rows, empty="没有未读消息。", more_url=_url("core:inbox"), more_label="全部消息")
+    return Panel(
+        "未读消息", "bell", rows, empty="没有未读消息。", more_url=_url("core:inbox"), more_label="全部消息"
+    )
 
 
 def _workdays_panel(today: datetime.date) -> Panel:
@@ -294,7 +303,9 @@ def _workdays_panel(today: datetime.date) -> Panel:
         result = workdays.add_working_days(today, n)
         value = result.value
         day = value.date() if isinstance(value, datetime.datetime) else value
-        rows.append(Row(f"{n} 个工作日后", "", format_day(day), "临时" if result.is_provisional else "", "warning"))
+        rows.append(
+            Row(f"{n} 个工作日后", "", format_day(day), "临时" if result.is_provisional else "", "warning")
+        )
     return Panel(
         "工作日速查",
         "calendar-check",

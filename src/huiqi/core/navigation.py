@@ -40,6 +40,20 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(
         "匹配任务", "policies:match_runs", "diagram-3", frozenset({Role.POLICY_REVIEWER, Role.SYSTEM_ADMIN})
     ),
+    NavItem(
+        "诉求统计",
+        "appeals:metrics",
+        "graph-up",
+        frozenset({Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER}),
+    ),
+    NavItem("热线受理", "appeals:hotline", "headset", frozenset({Role.AGENT})),
+    NavItem("我的诉求", "appeals:my_appeals", "chat-square-text", frozenset({Role.ENTERPRISE})),
+    NavItem("提交诉求", "appeals:new_appeal", "pencil-square", frozenset({Role.ENTERPRISE})),
+    NavItem("市长直通车", "appeals:mayor_line", "star", frozenset({Role.LEADER})),
+    NavItem("派单", "appeals:dispatch_queue", "send", frozenset({Role.DISPATCHER})),
+    NavItem("部门工单", "appeals:department_queue", "briefcase", frozenset({Role.HANDLER})),
+    NavItem("督办", "appeals:supervision_queue", "megaphone", frozenset({Role.SUPERVISOR})),
+    NavItem("回访", "appeals:follow_up_queue", "telephone-outbound", frozenset({Role.AGENT})),
     NavItem("消息", "core:inbox", "bell", frozenset(Role)),
     NavItem("接口文档", "api-docs", "code-square", frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN})),
 ]

@@ -25,9 +25,13 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _error(request: HttpRequest, *, status: int, code: str, title: str, message: str, icon: str) -> HttpResponse:
+def _error(
+    request: HttpRequest, *, status: int, code: str, title: str, message: str, icon: str
+) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body(code, message), status=status, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            error_body(code, message), status=status, json_dumps_params={"ensure_ascii": False}
+        )
     context = {"title": title, "message": message, "icon": icon, "tone": "warning" if status == 403 else ""}
     return render(request, "error_page.html", context, status=status)
 
@@ -46,8 +50,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler403."""
     detail = exception.args[0] if exception is not None and exception.args else ""
-    message = detail if isinstance(detail, str) and detail and not detail.isascii() else "您没有访问此页面的权限。"
-    return _error(request, status=403, code="permission_denied", title="无权访问", message=message, icon="lock")
+    message = (
+        detail if isinstance(detail, str) and detail and not detail.isascii() else "您没有访问此页面的权限。"
+    )
+    return _error(
+        request, status=403, code="permission_denied", title="无权访问", message=message, icon="lock"
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -75,4 +83,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "", **kwargs: Any) -> HttpResponse:
     """CSRF_FAILURE_VIEW: usually a form left open in a tab after signing out or after a restart."""
     message = "页面已过期（安全校验未通过），您提交的内容没有保存。请刷新页面后重新填写提交。"
-    return _error(request, status=403, code="csrf_failed", title="页面已过期", message=message, icon="clock-history")
+    return _error(
+        request, status=403, code="csrf_failed", title="页面已过期", message=message, icon="clock-history"
+    )

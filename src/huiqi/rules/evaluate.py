@@ -43,6 +43,7 @@ from huiqi.rules.schema import (
     LeafValue,
     NotOf,
     Reward,
+    iter_leaves,
 )
 
 Outcome = bool | None
@@ -77,13 +78,111 @@ class RewardTrace:
     note: str
 
 
-@dataclass(frozen=True, slots=True)
 class Trace:
-    eligibility: Outcome
-    leaves: tuple[LeafTrace, ...]
-    reasons: tuple[str, ...]
-    missing: tuple[str, ...]
-    reward: RewardTrace | None
+    """How a result was reached: the eligibility outcome, every leaf, the reasons, what is missing.
+
+    ``leaves``, ``reasons`` and ``missing`` of an item that is not eligible are worked out on first
+    use, from the outcomes recorded during evaluation (the profile's facts are read once and kept,
+    so the result is the same as working them out at once).  Wording the reasons is most of the cost
+    of an explained evaluation, and a page shows them for a few of the hundreds of items it
+    evaluates (an enterprise against every item in force: issue 4's 5 ms target).
+    """
+
+    __slots__ = ("_deferred", "_leaves", "_missing", "_reasons", "eligibility", "reward")
+
+    def __init__(
+        self,
+        eligibility: Outcome,
+        leaves: tuple[LeafTrace, ...],
+        reasons: tuple[str, ...],
+        missing: tuple[str, ...],
+        reward: RewardTrace | None,
+        *,
+        deferred: _Deferred | None = None,
+    ) -> None:
+        self.eligibility = eligibility
+        self.reward = reward
+        self._leaves = leaves
+        self._reasons = reasons
+        self._missing = missing
+        self._deferred = deferred
+
+    @property
+    def leaves(self) -> tuple[LeafTrace, ...]:
+        """Every leaf of the eligibility tree as evaluated, left to right."""
+        if self._deferred is not None and self._deferred.leaves is None:
+            self._deferred.work_out(self)
+        return self._leaves if self._deferred is None else self._deferred.leaves or ()
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        if self._deferred is not None and self._deferred.reasons is None:
+            self._deferred.work_out(self)
+        return self._reasons if self._deferred is None else self._deferred.reasons or ()
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        if self._deferred is not None and self._deferred.missing is None:
+            self._deferred.work_out(self)
+        return self._missing if self._deferred is None else self._deferred.missing or ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return (self.eligibility, self.leaves, self.reasons, self.missing, self.reward) == (
+            other.eligibility,
+            other.leaves,
+            other.reasons,
+            other.missing,
+            other.reward,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.eligibility, self.leaves, self.reasons, self.missing, self.reward))
+
+    def __repr__(self) -> str:
+        return (
+            f"Trace(eligibility={self.eligibility!r}, leaves={self.leaves!r}, reasons={self.reasons!r}, "
+            f"missing={self.missing!r}, reward={self.reward!r})"
+        )
+
+
+class _Deferred:
+    """What :class:`Trace` needs to work out its leaves and reasons later."""
+
+    __slots__ = ("eligibility", "facts", "leaves", "missing", "outcomes", "reasons", "reward_reasons")
+
+    def __init__(
+        self,
+        eligibility: Condition,
+        facts: Profile,
+        outcomes: dict[int, Outcome],
+        reward_reasons: tuple[list[str], list[str]] | None,
+    ) -> None:
+        self.eligibility = eligibility
+        self.facts = facts
+        self.outcomes = outcomes
+        self.reward_reasons = reward_reasons  # reasons and missing found while computing the reward
+        self.leaves: tuple[LeafTrace, ...] | None = None
+        self.reasons: tuple[str, ...] | None = None
+        self.missing: tuple[str, ...] | None = None
+
+    def work_out(self, trace: Trace) -> None:
+        facts = self.facts
+        registry = facts.registry
+        self.leaves = tuple(
+            _leaf_trace(leaf, registry[leaf.field], facts.value(leaf.field), self.outcomes.get(id(leaf)))
+            for leaf in iter_leaves(self.eligibility)
+        )
+        if self.reward_reasons is not None:
+            reasons, missing = list(self.reward_reasons[0]), list(self.reward_reasons[1])
+        else:
+            reasons, missing = [], []
+            _explain(self.eligibility, True, facts, self.outcomes, reasons, missing)
+        if missing:
+            reasons.append(explain.missing_line([registry[name].label for name in missing]))
+        self.reasons = tuple(reasons)
+        self.missing = tuple(missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,38 +206,34 @@ def evaluate(
     many items).  With ``explain_result=False`` the leaves and reasons are not collected (faster).
     """
     facts = profile if isinstance(profile, Profile) else Profile(profile)
-    registry = facts.registry
     outcomes: dict[int, Outcome] | None = {} if explain_result else None
-    leaves: list[LeafTrace] | None = [] if explain_result else None
-    eligible = _condition(item_rules.eligibility, facts, outcomes, leaves)
-    reasons: list[str] = []
-    missing: list[str] = []
-    reward_trace: RewardTrace | None = None
+    eligible = _condition(item_rules.eligibility, facts, outcomes)
     amount: Decimal | None = None
+    reward_trace: RewardTrace | None = None
+    reward_reasons: tuple[list[str], list[str]] | None = None
     if eligible is True:
+        reasons: list[str] = []
+        missing: list[str] = []
         status, amount, reward_trace = _reward(item_rules.reward, facts, explain_result, reasons, missing)
+        reward_reasons = (reasons, missing)
     else:
         status = Status.NEEDS_INFO if eligible is None else Status.INELIGIBLE
-        if outcomes is not None:
-            _explain(item_rules.eligibility, True, facts, outcomes, reasons, missing)
-    if explain_result and missing:
-        reasons.append(explain.missing_line([registry[name].label for name in missing]))
-    trace = Trace(eligible, tuple(leaves or ()), tuple(reasons), tuple(missing), reward_trace)
-    return Result(status, amount, trace)
+    if outcomes is None:
+        return Result(status, amount, Trace(eligible, (), (), (), reward_trace))
+    deferred = _Deferred(item_rules.eligibility, facts, outcomes, reward_reasons)
+    return Result(status, amount, Trace(eligible, (), (), (), reward_trace, deferred=deferred))
 
 
 # ----------------------------------------------------------------------------------- conditions
-def _condition(
-    node: Condition, facts: Profile, outcomes: dict[int, Outcome] | None, leaves: list[LeafTrace] | None
-) -> Outcome:
+def _condition(node: Condition, facts: Profile, outcomes: dict[int, Outcome] | None) -> Outcome:
     if isinstance(node, Leaf):
-        outcome = _leaf(node, facts, leaves)
+        outcome = _leaf(node, facts)
     elif isinstance(node, NotOf):
-        inner = _condition(node.child, facts, outcomes, leaves)
+        inner = _condition(node.child, facts, outcomes)
         outcome = None if inner is None else not inner
     else:
-        # Every child is evaluated (no short cut) so the trace lists every leaf.
-        results = [_condition(child, facts, outcomes, leaves) for child in node.children]
+        # Every child is evaluated (no short cut) so the trace records every leaf.
+        results = [_condition(child, facts, outcomes) for child in node.children]
         if isinstance(node, AllOf):
             outcome = False if False in results else (None if None in results else True)
         else:
@@ -152,22 +247,19 @@ _Test = Callable[[Any], bool]
 _TESTS: dict[int, tuple[Leaf, _Test]] = {}
 
 
-def _leaf(node: Leaf, facts: Profile, leaves: list[LeafTrace] | None) -> Outcome:
+def _leaf(node: Leaf, facts: Profile) -> Outcome:
     actual = facts.value(node.field)
     if node.op is Op.IS_NULL:
-        outcome: Outcome = actual is None
-    elif node.op is Op.IS_NOT_NULL:
-        outcome = actual is not None
-    elif actual is None:
-        outcome = None
-    else:
-        outcome = _test_for(node)(actual)
-    if leaves is not None:
-        spec = facts.registry[node.field]
-        leaves.append(
-            LeafTrace(node.path, node.field, spec.label, node.op, node.value, _shown(spec, actual), outcome)
-        )
-    return outcome
+        return actual is None
+    if node.op is Op.IS_NOT_NULL:
+        return actual is not None
+    if actual is None:
+        return None
+    return _test_for(node)(actual)
+
+
+def _leaf_trace(node: Leaf, spec: FieldSpec, actual: Any, outcome: Outcome) -> LeafTrace:
+    return LeafTrace(node.path, node.field, spec.label, node.op, node.value, _shown(spec, actual), outcome)
 
 
 def _shown(spec: FieldSpec, actual: Any) -> Any:
@@ -255,7 +347,7 @@ def _reward(
         amount = None
         for index, tier in enumerate(reward.tiers):
             outcomes: dict[int, Outcome] = {}
-            when = _condition(tier.when, facts, outcomes, None)
+            when = _condition(tier.when, facts, outcomes)
             if when is None:
                 if explain_result:
                     reasons.append(f"无法确定适用的奖励档位（第 {index + 1} 档）")

@@ -238,9 +238,64 @@ def refresh_appeal_facts(
     if updated_since is not None:
         queryset = queryset.filter(updated_at__gte=updated_since)
     count = 0
-    for ticket_id in queryset.values_list("pk", flat=True).iterator(chunk_size=2000):
+    for ticket_id in list(queryset.values_list("pk", flat=True)):
         refresh_appeal_fact(ticket=ticket_id)
         count += 1
         if progress is not None:
             progress(count)
     return count
+
+
+def rebuild_appeal_facts(*, chunk_size: int = 2000, progress: Any = None) -> int:
+    """Recomputes every fact in bulk (a first fill or a change of definitions), without touching the
+    sums: call sums.rebuild_appeal_sums() afterwards. Terms already extracted are kept. Returns the
+    number of facts written."""
+    from django.db.models import Prefetch
+
+    ids = list(Ticket.objects.order_by("id").values_list("pk", flat=True))
+    now = timezone.now()
+    written = 0
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        tickets = (
+            Ticket.objects.filter(pk__in=chunk)
+            .select_related("appeal", "appeal__category")
+            .prefetch_related(
+                Prefetch(
+                    "events",
+                    queryset=TicketEvent.objects.order_by("id").only("ticket_id", "action", "at", "data"),
+                ),
+                Prefetch(
+                    "replies", queryset=Reply.objects.filter(status=ReplyStatus.APPROVED).order_by("id")
+                ),
+                Prefetch("follow_ups", queryset=FollowUp.objects.order_by("recorded_at", "id")),
+            )
+        )
+        old_terms = dict(
+            AppealFact.objects.filter(appeal__ticket__in=chunk).values_list("appeal_id", "terms")
+        )
+        facts = []
+        for ticket in tickets:
+            appeal = ticket.appeal
+            terms = old_terms.get(appeal.pk)
+            if terms is None:
+                terms = join_terms(extract_terms(appeal.title, appeal.content))
+            replies = list(ticket.replies.all())
+            follow_ups = list(ticket.follow_ups.all())
+            facts.append(
+                compute_fact(
+                    ticket=ticket,
+                    events=list(ticket.events.all()),
+                    approved_reply=replies[-1] if replies else None,
+                    last_follow_up=follow_ups[-1] if follow_ups else None,
+                    terms=terms,
+                    now=now,
+                )
+            )
+        with transaction.atomic():
+            AppealFact.objects.filter(appeal_id__in=[f.appeal_id for f in facts]).delete()
+            AppealFact.objects.bulk_create(facts)
+        written += len(facts)
+        if progress is not None:
+            progress(written)
+    return written

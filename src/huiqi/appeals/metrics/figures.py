@@ -27,7 +27,7 @@ class Rate:
 
     @property
     def percent(self) -> str:
-        """"95.8%" (one decimal), or "—" when the denominator is 0."""
+        """ "95.8%" (one decimal), or "—" when the denominator is 0."""
         if not self.denominator:
             return "—"
         value = (Decimal(100 * self.numerator) / Decimal(self.denominator)).quantize(

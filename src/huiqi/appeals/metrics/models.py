@@ -47,9 +47,7 @@ class AppealFact(models.Model):
     is_on_time = models.BooleanField("按时办结", null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField("重办次数", default=0)
     department_rounds = models.PositiveSmallIntegerField("部门办理轮次", default=0)
-    department_days = models.DecimalField(
-        "部门办理时长(工作日)", max_digits=10, decimal_places=4, default=0
-    )
+    department_days = models.DecimalField("部门办理时长(工作日)", max_digits=10, decimal_places=4, default=0)
     is_resolved = models.BooleanField("已解决", null=True, blank=True)
     satisfaction = models.CharField("满意度", max_length=18, blank=True)
     terms = models.CharField("关键词", max_length=200, blank=True)

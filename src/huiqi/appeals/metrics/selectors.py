@@ -23,7 +23,7 @@ from django.utils import timezone
 from huiqi.accounts import selectors as account_selectors
 from huiqi.accounts.enums import Role
 from huiqi.appeals.enums import Channel, Kind
-from huiqi.appeals.metrics import periods as P
+from huiqi.appeals.metrics import periods
 from huiqi.appeals.metrics.figures import Figures
 from huiqi.appeals.metrics.hot_topics import HotTopic, HotTopicRules, rank_topics
 from huiqi.appeals.metrics.models import (
@@ -58,14 +58,14 @@ class MetricsFilters:
 
 @dataclass(frozen=True)
 class MetricsQuery:
-    period: P.Period
+    period: periods.Period
     filters: MetricsFilters = MetricsFilters()
-    granularity: str = P.DAY
+    granularity: str = periods.DAY
 
     def as_params(self) -> dict[str, str]:
         """The query string that asks for this query again (the export link, chart drill-downs)."""
         params = {"period": self.period.kind, "granularity": self.granularity}
-        if self.period.kind == P.CUSTOM:
+        if self.period.kind == periods.CUSTOM:
             params |= {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
         else:
             params["on"] = self.period.start.isoformat()
@@ -104,18 +104,22 @@ def parse_metrics_query(params: Mapping[str, str], *, today: dt.date | None = No
     of the period, default today), start and end (custom), granularity (day/week/month), channel,
     kind, category (id, first or second level), department (id). Defaults: this month."""
     today = today or timezone.localdate()
-    kind = (params.get("period") or P.MONTH).strip()
-    if kind == P.CUSTOM:
+    kind = (params.get("period") or periods.MONTH).strip()
+    if kind == periods.CUSTOM:
         start = _date(params, "start", "开始日期")
         end = _date(params, "end", "结束日期")
         if start is None or end is None:
-            raise ValidationFailedError("自定义区间需要开始日期和结束日期。", field="start" if not start else "end")
-        period = P.custom_period(start, end)
+            raise ValidationFailedError(
+                "自定义区间需要开始日期和结束日期。", field="start" if not start else "end"
+            )
+        period = periods.custom_period(start, end)
     else:
-        period = P.period_for(kind, _date(params, "on", "日期") or today)
-    granularity = (params.get("granularity") or "").strip() or P.default_granularity(period)
-    if granularity not in P.GRANULARITIES:
-        raise ValidationFailedError(f"趋势粒度“{granularity}”无效，可选：day、week、month。", field="granularity")
+        period = periods.period_for(kind, _date(params, "on", "日期") or today)
+    granularity = (params.get("granularity") or "").strip() or periods.default_granularity(period)
+    if granularity not in periods.GRANULARITIES:
+        raise ValidationFailedError(
+            f"趋势粒度“{granularity}”无效，可选：day、week、month。", field="granularity"
+        )
     channel = (params.get("channel") or "").strip()
     if channel and channel not in Channel.values:
         raise ValidationFailedError(f"渠道“{channel}”无效。", field="channel")
@@ -195,7 +199,7 @@ def _day_q(ranges: Iterable[tuple[dt.date, dt.date]], field_name: str = "day") -
     return q
 
 
-def _rows(period: P.Period, where: Q, group: tuple[str, ...]) -> Iterable[dict[str, Any]]:
+def _rows(period: periods.Period, where: Q, group: tuple[str, ...]) -> Iterable[dict[str, Any]]:
     """Summed rows of the period grouped by `group`: monthly sums for its whole months, daily sums
     for the rest (the caller adds rows with the same group together)."""
     months, days = period.split()
@@ -211,20 +215,20 @@ def _rows(period: P.Period, where: Q, group: tuple[str, ...]) -> Iterable[dict[s
             yield queryset.aggregate(**_SUMS)
 
 
-def _grouped(period: P.Period, where: Q, group: tuple[str, ...]) -> dict[tuple[Any, ...], Figures]:
+def _grouped(period: periods.Period, where: Q, group: tuple[str, ...]) -> dict[tuple[Any, ...], Figures]:
     out: dict[tuple[Any, ...], Figures] = defaultdict(Figures)
     for row in _rows(period, where, group):
         out[tuple(row[g] for g in group)].add(row)
     return dict(out)
 
 
-def _total(period: P.Period, where: Q) -> Figures:
+def _total(period: periods.Period, where: Q) -> Figures:
     return _grouped(period, where, ()).get((), Figures())
 
 
-def _trend(period: P.Period, where: Q, granularity: str) -> dict[dt.date, Figures]:
-    out: dict[dt.date, Figures] = {bucket: Figures() for bucket in P.buckets(period, granularity)}
-    if granularity == P.MONTH:
+def _trend(period: periods.Period, where: Q, granularity: str) -> dict[dt.date, Figures]:
+    out: dict[dt.date, Figures] = {bucket: Figures() for bucket in periods.buckets(period, granularity)}
+    if granularity == periods.MONTH:
         months, days = period.split()
         if months:
             rows = AppealMonthlyStats.objects.filter(where, month__range=months)
@@ -236,19 +240,21 @@ def _trend(period: P.Period, where: Q, granularity: str) -> dict[dt.date, Figure
     if ranges:
         rows = AppealDailyStats.objects.filter(where, _day_q(ranges))
         for row in rows.values("day").annotate(**_SUMS).order_by():
-            out[P.bucket_of(row["day"], granularity)].add(row)
+            out[periods.bucket_of(row["day"], granularity)].add(row)
     return out
 
 
-def _term_counts(period: P.Period, departments: frozenset[int] | None) -> Counter[str]:
+def _term_counts(period: periods.Period, departments: frozenset[int] | None) -> Counter[str]:
     """Appeals registered in the period per term, whole city or for the departments (docs: terms
     follow the period and the departments, not the channel, kind or category filters)."""
     counts: Counter[str] = Counter()
     months, days = period.split()
     if months:
         rows = AppealTermMonthly.objects.filter(month__range=months)
-        rows = rows.filter(department_id=WHOLE_CITY) if departments is None else rows.filter(
-            department_id__in=sorted(departments)
+        rows = (
+            rows.filter(department_id=WHOLE_CITY)
+            if departments is None
+            else rows.filter(department_id__in=sorted(departments))
         )
         for term, n in rows.values_list("term").annotate(n=Sum("count")).order_by():
             counts[term] += n
@@ -286,7 +292,7 @@ class TrendPoint:
 @dataclass
 class MetricsReport:
     query: MetricsQuery
-    previous_period: P.Period
+    previous_period: periods.Period
     scope_label: str
     totals: Figures
     previous_totals: Figures
@@ -304,7 +310,7 @@ class MetricsReport:
     filter_labels: dict[str, str] = field(default_factory=dict)
 
     @property
-    def period(self) -> P.Period:
+    def period(self) -> periods.Period:
         return self.query.period
 
     @property
@@ -371,7 +377,9 @@ def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = No
     for (_, l1), figures in by_l2.items():
         by_l1[(l1,)].add(figures)
     category_label = _category_label(categories)
-    department_label = (lambda pk: departments.get(pk, f"部门{pk}") if pk else NO_DEPARTMENT)
+
+    def department_label(pk: Any) -> str:
+        return departments.get(pk, f"部门{pk}") if pk else NO_DEPARTMENT
 
     rules = HotTopicRules.from_settings()
     elapsed, previous_days = max(1, period.elapsed_days(today)), previous.days
@@ -398,7 +406,9 @@ def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = No
         scope_label=_scope_label(scope, departments),
         totals=totals,
         previous_totals=_total(previous, where),
-        trend=[TrendPoint(b, P.bucket_label(b, query.granularity), f) for b, f in sorted(trend.items())],
+        trend=[
+            TrendPoint(b, periods.bucket_label(b, query.granularity), f) for b, f in sorted(trend.items())
+        ],
         by_channel=_rows_by(by_channel, _enum_label(Channel), _enum_order(Channel)),
         by_kind=_rows_by(_grouped(period, where, ("kind",)), _enum_label(Kind), _enum_order(Kind)),
         by_category_l1=_rows_by(by_l1, category_label),
@@ -416,7 +426,7 @@ def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = No
 def _scope_label(scope: set[int] | None, names: dict[int, str]) -> str:
     if scope is None:
         return "全市"
-    shown = sorted((names.get(pk, str(pk)) for pk in scope))
+    shown = sorted(names.get(pk, str(pk)) for pk in scope)
     return "、".join(shown[:3]) + (f" 等 {len(shown)} 个单位" if len(shown) > 3 else "")
 
 
@@ -455,8 +465,8 @@ def metrics_filter_choices(*, user: Any) -> dict[str, list[tuple[str, str]]]:
         if scope is None or n.department.pk in scope
     ]
     return {
-        "periods": list(P.PERIOD_KINDS.items()),
-        "granularities": list(P.GRANULARITIES.items()),
+        "periods": list(periods.PERIOD_KINDS.items()),
+        "granularities": list(periods.GRANULARITIES.items()),
         "channels": list(Channel.choices),
         "kinds": list(Kind.choices),
         "categories": categories,

@@ -308,14 +308,21 @@ def rebuild_appeal_sums() -> dict[str, int]:
         written = {
             "daily": _bulk(
                 AppealDailyStats,
-                (AppealDailyStats(day=k[0], **dict(zip(DIMENSIONS, k[1:], strict=True)), **m) for k, m in daily.items()),
+                (
+                    AppealDailyStats(day=k[0], **dict(zip(DIMENSIONS, k[1:], strict=True)), **m)
+                    for k, m in daily.items()
+                ),
             ),
             "monthly": _bulk(
                 AppealMonthlyStats,
-                (AppealMonthlyStats(month=k[0], **dict(zip(DIMENSIONS, k[1:], strict=True)), **m) for k, m in monthly.items()),
+                (
+                    AppealMonthlyStats(month=k[0], **dict(zip(DIMENSIONS, k[1:], strict=True)), **m)
+                    for k, m in monthly.items()
+                ),
             ),
             "daily_terms": _bulk(
-                AppealTermDaily, (AppealTermDaily(day=d, term=t, count=n) for (d, t), n in daily_terms.items())
+                AppealTermDaily,
+                (AppealTermDaily(day=d, term=t, count=n) for (d, t), n in daily_terms.items()),
             ),
             "monthly_terms": _bulk(
                 AppealTermMonthly,

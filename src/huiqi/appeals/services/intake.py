@@ -32,6 +32,7 @@ from django.utils import timezone
 from huiqi.accounts import selectors as account_selectors
 from huiqi.accounts.enums import Role
 from huiqi.appeals import attachments as attachment_files
+from huiqi.appeals import classification
 from huiqi.appeals import notices
 from huiqi.appeals.enums import Channel, Kind, Priority, TicketAction, TicketState
 from huiqi.appeals.errors import AppealInputInvalidError
@@ -335,6 +336,8 @@ def _create(
         },
     )
     _notify_registered(appeal, ticket)
+    # Classification and automatic dispatch run in a task after the commit (appeals.classification).
+    classification.schedule_classification(appeal)
     return appeal
 
 

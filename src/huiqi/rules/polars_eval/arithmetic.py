@@ -7,6 +7,7 @@ like the Python evaluator's ``None``.  Amounts are therefore identical to the fe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -58,24 +59,6 @@ def fixed_multiply(left: pl.Expr, right: pl.Expr) -> pl.Expr:
         + (low_a * low_b + int_literal(ONE // 2)) // int_literal(ONE)
     )
     result = sign_applied(magnitude, (left < int_literal(0)) != (right < int_literal(0)))
-    ok = (highs < int_literal(numbers.LIMIT)) & (magnitude < int_literal(numbers.LIMIT_FIXED))
-    return pl.when(ok).then(result)
-
-
-def fixed_multiply_constant(value: pl.Expr, constant: int) -> pl.Expr:
-    """``value * constant`` (a fixed literal): :func:`fixed_multiply` with the constant's parts
-    computed here once, so each row needs two divisions instead of five."""
-    if constant == 0:
-        return pl.when(value.is_not_null()).then(int_literal(0))
-    high_b, low_b = divmod(abs(constant), ONE)
-    a = value.abs()
-    high_a, low_a = a // int_literal(ONE), a % int_literal(ONE)
-    highs = high_a * int_literal(high_b)
-    magnitude = highs * int_literal(ONE) + high_a * int_literal(low_b) + low_a * int_literal(high_b)
-    if low_b:
-        magnitude = magnitude + (low_a * int_literal(low_b) + int_literal(ONE // 2)) // int_literal(ONE)
-    negative = value > int_literal(0) if constant < 0 else value < int_literal(0)
-    result = sign_applied(magnitude, negative)
     ok = (highs < int_literal(numbers.LIMIT)) & (magnitude < int_literal(numbers.LIMIT_FIXED))
     return pl.when(ok).then(result)
 
@@ -147,15 +130,9 @@ class Stages:
             operand, stage = self.formula(node.operand)
             return int_literal(0) - operand, stage
         if isinstance(node, BinaryOp):
-            exact = self._exact_product(node)
-            if exact is not None:
-                return self.column(exact, 0)
-            if node.op == "*" and isinstance(node.right, Number) and not isinstance(node.left, Number):
-                left, stage = self.formula(node.left)
-                return self.column(fixed_multiply_constant(left, node.right.fixed), stage)
-            if node.op == "*" and isinstance(node.left, Number) and not isinstance(node.right, Number):
-                right, stage = self.formula(node.right)
-                return self.column(fixed_multiply_constant(right, node.left.fixed), stage)
+            constant = self._by_constant(node)
+            if constant is not None:
+                return constant
             (left, left_stage), (right, right_stage) = self.formula(node.left), self.formula(node.right)
             stage = max(left_stage, right_stage)
             if node.op == "+":
@@ -175,22 +152,45 @@ class Stages:
         chosen = pl.min_horizontal(args) if node.function == "min" else pl.max_horizontal(args)
         return self.column(pl.when(~any_null).then(chosen), stage)
 
-    def _exact_product(self, node: BinaryOp) -> pl.Expr | None:
-        """``field * number`` as one multiplication on a scaled column, when no rounding can occur.
+    def _by_constant(self, node: BinaryOp) -> tuple[pl.Expr, int] | None:
+        """``x * number`` and ``x / number`` as one multiplication and at most one division.
 
-        The fixed product is ``round(value * 10^12 * number * 10^12 / 10^12)``; with value = x / 10^s
-        that is ``x * (number * 10^(12 - s))``, a whole number when the number has at most 12 - s
-        decimal places, and below 2^127 while the number is below 10^11 (x < 10^(15 + s)).
+        With x read as an integer n = value * 10^s (a scaled column, or any fixed value: s = 12), the
+        fixed product is ``round(n * N / 10^s)`` and the fixed quotient ``round(n * 10^(24-s) / N)``
+        (N the number's fixed value): a rational constant P / Q, reduced, applied with one
+        multiplication and one division rounded half away from zero, exactly as
+        :func:`huiqi.rules.numbers.mul` and :func:`~huiqi.rules.numbers.div` round.  Used when
+        |n| * |P| stays below 2^126 (n < 10^(15+s) by the range rule); otherwise None.
         """
-        if node.op != "*":
+        if node.op not in ("*", "/") or not isinstance(node.right, Number):
+            if node.op == "*" and isinstance(node.left, Number) and not isinstance(node.right, Number):
+                node = BinaryOp("*", node.right, node.left)
+            else:
+                return None
+        assert isinstance(node.right, Number)
+        if isinstance(node.left, Number):
             return None
-        field, number = node.left, node.right
-        if isinstance(field, Number):
-            field, number = number, field
-        if not (isinstance(field, FieldRef) and isinstance(number, Number)) or field.name not in self.scaled:
+        number = node.right.fixed
+        if node.op == "/" and number == 0:
+            return None  # division by zero: the general path gives null
+        field = node.left
+        scaled = self.scaled.get(field.name) if isinstance(field, FieldRef) else None
+        scale = numbers.SCALE if scaled is None else scaled[1]
+        numerator, denominator = (
+            (number, 10**scale) if node.op == "*" else (10 ** (2 * numbers.SCALE - scale), number)
+        )
+        if denominator < 0:
+            numerator, denominator = -numerator, -denominator
+        common = math.gcd(numerator, denominator)
+        numerator, denominator = numerator // common, denominator // common
+        if abs(numerator) * 10 ** (15 + scale) >= 2**126:
             return None
-        column, scale = self.scaled[field.name]
-        factor, remainder = divmod(number.fixed, 10**scale)
-        if remainder or abs(number.fixed) >= 10**11 * ONE:
-            return None
-        return bounded(pl.col(column).cast(I128) * int_literal(factor))
+        if scaled is not None:
+            value, stage = pl.col(scaled[0]).cast(I128), 0
+        else:
+            value, stage = self.formula(node.left)
+        product = value * int_literal(numerator) if numerator != 1 else value
+        if denominator == 1:
+            return self.column(bounded(product), stage)
+        magnitude = (product.abs() + int_literal(denominator // 2)) // int_literal(denominator)
+        return self.column(bounded(sign_applied(magnitude, product < int_literal(0))), stage)

@@ -395,7 +395,10 @@ def evaluate_items(
         id_column=id_column,
     )
     names = {key: f"__leaf{index}" for index, key in enumerate(leaves)}
-    leaf_columns = encoded.base.select([encoded.leaf(leaf).alias(names[key]) for key, leaf in leaves.items()])
+    # With the id column in the select, a constant leaf (tags is_null) is broadcast to every row.
+    leaf_columns = encoded.base.select(
+        pl.col(id_column), *(encoded.leaf(leaf).alias(names[key]) for key, leaf in leaves.items())
+    ).drop(id_column)
     keep = [pl.col(id_column)] + [
         pl.col(_cmp(name)) for name in sorted(formula_fields) if name in encoded.numeric
     ]

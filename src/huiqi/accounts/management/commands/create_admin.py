@@ -39,7 +39,9 @@ class Command(BaseCommand):
             default=Role.SYSTEM_ADMIN.value,
             help="角色，默认 system_admin (role, default system_admin)",
         )
-        parser.add_argument("--department", default="", help="所属部门代码，可不填 (department code, optional)")
+        parser.add_argument(
+            "--department", default="", help="所属部门代码，可不填 (department code, optional)"
+        )
         parser.add_argument("--phone", default="", help="手机号 (optional)")
         parser.add_argument("--email", default="", help="电子邮箱 (optional)")
         parser.add_argument(
@@ -85,7 +87,9 @@ class Command(BaseCommand):
                 raise CommandError("标准输入中没有密码。")
             return password
         if not sys.stdin.isatty():
-            raise CommandError("没有终端可以输入密码：请在终端中运行，或用 --password-stdin 从标准输入传入密码。")
+            raise CommandError(
+                "没有终端可以输入密码：请在终端中运行，或用 --password-stdin 从标准输入传入密码。"
+            )
         password = getpass.getpass("密码 Password: ")
         if password != getpass.getpass("再次输入密码 Password (again): "):
             raise CommandError("两次输入的密码不一致，未新建账号。")
