@@ -6,7 +6,7 @@ data), with realistic shapes: fewer appeals at weekends, 5 channels, 5 kinds, 60
 categories under 12 first-level ones (skewed), 40 departments chosen mostly by category (as the
 routing rules do), direct replies, merged appeals, handling times, follow-ups and five key terms
 per appeal from a vocabulary of about 3,600 words. Facts are bulk-loaded (COPY on PostgreSQL),
-the per-day and per-month sums are rebuilt from them (sums.rebuild_appeal_sums, timed), and then
+the per-day and per-month sums are rebuilt from them (rebuild.rebuild_appeal_sums, timed), and then
 
   * the selector appeal_metrics (every figure, breakdown, trend and hot topic of the page) is timed
     for the year (trend by month, week and day), a month, a week and a custom range, unfiltered and
@@ -55,11 +55,11 @@ CATEGORY_TREE = [
     ("外贸外资", ["通关", "出口退税", "外汇", "外资准入", "展会"]),
 ]  # fmt: skip
 MORPHEMES = (
-    "厂房 用电 增容 租金 补贴 奖励 资金 拨付 退税 留抵 贷款 担保 利率 社保 缴费 招工 人才 公寓 落户 "
-    "许可 审批 验收 消防 环评 排污 噪音 道路 施工 停车 物流 货运 港口 通关 外汇 出口 专利 商标 质量 "
-    "计量 执法 罚款 检查 合同 账款 拖欠 工程 采购 招标 研发 认定 平台 孵化 成果 转化 培训 供暖 供水 "
-    "燃气 绿化 拆迁 占道 市政 展会 外资 准入 年报 开办 注销"
-).split()
+    "厂房", "用电", "增容", "租金", "补贴", "奖励", "资金", "拨付", "退税", "留抵", "贷款", "担保", "利率", "社保", "缴费", "招工", "人才",
+    "公寓", "落户", "许可", "审批", "验收", "消防", "环评", "排污", "噪音", "道路", "施工", "停车", "物流", "货运", "港口", "通关", "外汇",
+    "出口", "专利", "商标", "质量", "计量", "执法", "罚款", "检查", "合同", "账款", "拖欠", "工程", "采购", "招标", "研发", "认定", "平台",
+    "孵化", "成果", "转化", "培训", "供暖", "供水", "燃气", "绿化", "拆迁", "占道", "市政", "展会", "外资", "准入", "年报", "开办", "注销",
+)  # fmt: skip
 
 
 def configure(args: argparse.Namespace) -> str:
@@ -126,7 +126,9 @@ def generate_facts(args: argparse.Namespace, departments, categories, seed: int 
     day_index.sort()
     registered = days[day_index]
 
-    channel = rng.choice(["hotline", "web", "app", "mayor_line", "visit"], n, p=[0.55, 0.15, 0.20, 0.02, 0.08])
+    channel = rng.choice(
+        ["hotline", "web", "app", "mayor_line", "visit"], n, p=[0.55, 0.15, 0.20, 0.02, 0.08]
+    )
     kind = rng.choice(
         ["consultation", "help", "complaint", "suggestion", "praise"], n, p=[0.45, 0.25, 0.18, 0.10, 0.02]
     )
@@ -223,9 +225,10 @@ def load_facts(frame, engine: str) -> None:
         frame.write_csv(buffer, include_header=False, null_value="")
         buffer.seek(0)
         quoted = ", ".join(columns)
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '')"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '')") as copy,
+        ):
             while chunk := buffer.read(1 << 20):
                 copy.write(chunk)
         with connection.cursor() as cursor:
@@ -308,7 +311,7 @@ def main() -> None:
     from django.test import Client
 
     from huiqi.accounts.models import User
-    from huiqi.appeals.metrics import sums
+    from huiqi.appeals.metrics import rebuild
     from huiqi.appeals.metrics.models import (
         AppealDailyStats,
         AppealFact,
@@ -329,7 +332,7 @@ def main() -> None:
     in_year = int((frame["registered_on"].dt.year() == YEAR).sum())
     del frame
     started = time.perf_counter()
-    written = sums.rebuild_appeal_sums()
+    written = rebuild.rebuild_appeal_sums()
     rebuild_s = time.perf_counter() - started
     if engine == "PostgreSQL":
         from django.db import connection
@@ -382,10 +385,14 @@ def main() -> None:
         f"daily term counts {written['daily_terms']:,}, monthly term counts {written['monthly_terms']:,}"
     )
     print(f"- busiest department: {busiest['n']:,} facts\n")
-    print("| query (selector appeal_metrics: figures, 5 breakdowns, trend, hot topics) | median ms | max ms |")
+    print(
+        "| query (selector appeal_metrics: figures, 5 breakdowns, trend, hot topics) | median ms | max ms |"
+    )
     print("|---|---|---|")
     for name, user, query in scenarios:
-        median, worst, report = timed(lambda u=user, q=query: appeal_metrics(user=u, query=q, today=today), args.runs)
+        median, worst, report = timed(
+            lambda u=user, q=query: appeal_metrics(user=u, query=q, today=today), args.runs
+        )
         print(f"| {name} ({report.totals.volume:,} appeals) | {median:.0f} | {worst:.0f} |")
 
     client = Client()

@@ -16,7 +16,16 @@ COUNT = 200
 
 def run_demo(count=COUNT):
     out = io.StringIO()
-    call_command("load_demo", "--enterprises", str(count), "--no-progress", stdout=out, stderr=io.StringIO())
+    call_command(
+        "load_demo",
+        "--enterprises",
+        str(count),
+        "--appeals",
+        "0",
+        "--no-progress",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     return out.getvalue()
 
 
@@ -109,6 +118,14 @@ def test_account_table_aligns_chinese_columns():
 def test_the_printed_sign_in_address_follows_the_url_make_demo_passes():
     out = io.StringIO()
     call_command(
-        "load_demo", "--enterprises", "0", "--no-progress", "--url", "http://127.0.0.1:8011/", stdout=out
+        "load_demo",
+        "--enterprises",
+        "0",
+        "--appeals",
+        "0",
+        "--no-progress",
+        "--url",
+        "http://127.0.0.1:8011/",
+        stdout=out,
     )
     assert "(http://127.0.0.1:8011/accounts/login/)" in out.getvalue()

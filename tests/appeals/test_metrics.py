@@ -38,7 +38,7 @@ from django.urls import reverse
 
 from huiqi.accounts.enums import Role
 from huiqi.appeals import services
-from huiqi.appeals.metrics import facts, sums
+from huiqi.appeals.metrics import facts, rebuild, sums
 from huiqi.appeals.metrics.figures import Rate
 from huiqi.appeals.metrics.hot_topics import DOWN, FLAT, NEW, UP, HotTopicRules, rank_topics
 from huiqi.appeals.metrics.models import (
@@ -191,10 +191,16 @@ def test_fact_records_on_time_reopening_follow_up_and_closure_kind(city):
     assert (a2.reopen_count, a2.satisfaction, a2.is_resolved, a2.closed_on) == (
         1, "fairly_satisfied", True, day(10, 10),
     )  # fmt: skip
-    assert a3.is_direct_reply and a3.handling_days is None and a3.followed_up_on == day(10, 12)
-    assert a4.is_merged and a4.is_closed and not a4.is_direct_reply
-    assert a5.satisfaction == "" and a5.closed_on == day(10, 15)
-    assert not a6.is_closed and a6.department_id == city["handler2"].department_id
+    assert a3.is_direct_reply
+    assert a3.handling_days is None
+    assert a3.followed_up_on == day(10, 12)
+    assert a4.is_merged
+    assert a4.is_closed
+    assert not a4.is_direct_reply
+    assert a5.satisfaction == ""
+    assert a5.closed_on == day(10, 15)
+    assert not a6.is_closed
+    assert a6.department_id == city["handler2"].department_id
     assert a1.category_l1_id == city["categories"]["E"].pk
 
 
@@ -214,22 +220,28 @@ def test_custom_range_rates_match_the_hand_computation(city, dispatcher):
     assert t.resolution_rate == Rate(2, 3)  # A1 A2 resolved, A3 not
     assert t.satisfaction_rate == Rate(3, 3)  # satisfied + fairly satisfied
     assert t.strict_satisfaction_rate == Rate(1, 3)
-    assert t.on_time_rate.percent == "66.7%" and t.on_time_rate.value == D("0.6667")
+    assert t.on_time_rate.percent == "66.7%"
+    assert t.on_time_rate.value == D("0.6667")
 
 
 def test_each_rate_takes_its_own_date_in_calendar_months(city, dispatcher):
     september = report_for(dispatcher, period_for("month", day(9, 1))).totals
-    assert september.volume == 3 and september.closure_rate == Rate(3, 3)  # A1 A2 A5, all closed since
-    assert september.handled_closed == 1 and september.average_handling_days == D("2.00")  # A1
+    assert september.volume == 3
+    assert september.closure_rate == Rate(3, 3)
+    assert september.handled_closed == 1
+    assert september.average_handling_days == D("2.00")
     assert (september.on_time_rate, september.satisfaction_rate) == (Rate(1, 1), Rate(1, 1))
     october = report_for(dispatcher, period_for("month", day(10, 1))).totals
     assert (october.volume, october.merged) == (3, 1)  # A3 A4 A6
-    assert october.closure_rate == Rate(1, 2) and october.direct_reply_rate == Rate(1, 2)
+    assert october.closure_rate == Rate(1, 2)
+    assert october.direct_reply_rate == Rate(1, 2)
     assert october.handled_closed == 2  # A2 closed 10 Oct, A5 closed 15 Oct
     assert october.average_handling_days == D("5.89")  # (2.2857 + 9.5) / 2
-    assert october.on_time_rate == Rate(1, 2) and october.reopen_rate == Rate(1, 2)
+    assert october.on_time_rate == Rate(1, 2)
+    assert october.reopen_rate == Rate(1, 2)
     assert october.average_department_days == D("2.93")  # (0.7857 + 8) / 3
-    assert october.resolution_rate == Rate(1, 2) and october.satisfaction_rate == Rate(2, 2)
+    assert october.resolution_rate == Rate(1, 2)
+    assert october.satisfaction_rate == Rate(2, 2)
 
 
 def test_range_of_a_whole_month_and_loose_days_adds_both_tables(city, dispatcher):
@@ -247,7 +259,8 @@ def test_breakdowns_by_channel_kind_category_and_department(city, dispatcher, de
     assert (channels["hotline"].volume, channels["hotline"].closure_rate) == (4, Rate(3, 3))
     assert channels["hotline"].on_time_rate == Rate(1, 2)  # A1 on time, A5 late
     assert channels["hotline"].average_handling_days == D("5.75")
-    assert channels["web"].reopen_rate == Rate(1, 1) and channels["web"].average_handling_days == D("2.29")
+    assert channels["web"].reopen_rate == Rate(1, 1)
+    assert channels["web"].average_handling_days == D("2.29")
     assert channels["app"].closure_rate == Rate(0, 1)
     assert {row.key: row.figures.volume for row in r.by_kind} == {
         "consultation": 1, "help": 3, "complaint": 1, "suggestion": 1,
@@ -297,7 +310,9 @@ def test_incremental_sums_equal_a_rebuild_from_the_facts(city):
         def rows(model, fields):
             out = set()
             for row in model.objects.values_list(*fields):
-                normal = tuple(round(Decimal(str(v)), 4) if isinstance(v, Decimal | float) else v for v in row)
+                normal = tuple(
+                    round(Decimal(str(v)), 4) if isinstance(v, Decimal | float) else v for v in row
+                )
                 if any(isinstance(v, int | Decimal) and not isinstance(v, bool) and v for v in normal[6:]):
                     out.add(normal)
             return out
@@ -307,13 +322,18 @@ def test_incremental_sums_equal_a_rebuild_from_the_facts(city):
             rows(AppealDailyStats, ["day", *cell]),
             rows(AppealMonthlyStats, ["month", *cell]),
             {r for r in AppealTermDaily.objects.values_list("day", "term", "count") if r[2]},
-            {r for r in AppealTermMonthly.objects.values_list("department_id", "month", "term", "count") if r[3]},
+            {
+                r
+                for r in AppealTermMonthly.objects.values_list("department_id", "month", "term", "count")
+                if r[3]
+            },
         )
 
     incremental = snapshot()
-    assert incremental[0] and incremental[2]
+    assert incremental[0]
+    assert incremental[2]
     facts.rebuild_appeal_facts()
-    sums.rebuild_appeal_sums()
+    rebuild.rebuild_appeal_sums()
     assert snapshot() == incremental
 
 
@@ -361,9 +381,12 @@ def test_query_string_is_parsed_with_calendar_and_custom_periods():
     assert (q.period.start, q.period.end, q.period.previous().start) == (day(10, 1), day(10, 31), day(9, 1))
     q = parse_metrics_query({"period": "year", "on": "2026"}, today=day(10, 20))
     assert (q.period.label, q.granularity, q.period.previous().label) == ("2026年", "month", "2025年")
-    q = parse_metrics_query({"period": "custom", "start": "2026-09-28", "end": "2026-10-15", "channel": "web"})
+    q = parse_metrics_query(
+        {"period": "custom", "start": "2026-09-28", "end": "2026-10-15", "channel": "web"}
+    )
     assert q.period.previous() == Period(day(9, 10), day(9, 27))
-    assert q.filters.channel == "web" and q.period.split() == (None, [(day(9, 28), day(10, 15))])
+    assert q.filters.channel == "web"
+    assert q.period.split() == (None, [(day(9, 28), day(10, 15))])
     assert Period(day(9, 28), day(12, 3)).split() == (
         (day(10, 1), day(11, 1)), [(day(9, 28), day(9, 30)), (day(12, 1), day(12, 3))],
     )  # fmt: skip
@@ -412,7 +435,9 @@ def test_a_period_still_running_is_compared_per_day():
     # 15 days of this month against a whole previous month of 30: 10 before is 5 expected so far.
     _, rising = rank_topics({"用电增容": 5}, {"用电增容": 10}, elapsed_days=15, previous_days=30, rules=rules)
     top, _ = rank_topics({"用电增容": 5}, {"用电增容": 10}, elapsed_days=15, previous_days=30, rules=rules)
-    assert rising == [] and top[0].expected == D("5.00") and top[0].trend == FLAT
+    assert rising == []
+    assert top[0].expected == D("5.00")
+    assert top[0].trend == FLAT
 
 
 def _fact(pk: int, registered_on: dt.date, terms: str, department_id: int, category_id: int = 0) -> None:
@@ -457,14 +482,20 @@ def test_hot_terms_of_whole_months_come_from_the_monthly_counts(dispatcher, depa
         _fact(next(pk), day(10, 3 + i), "拖欠账款", department.pk)
     october = period_for("month", day(10, 1))
     for filters in (MetricsFilters(), MetricsFilters(department_id=department.pk)):
-        r = appeal_metrics(user=dispatcher, query=MetricsQuery(period=october, filters=filters), today=day(11, 5))
+        r = appeal_metrics(
+            user=dispatcher, query=MetricsQuery(period=october, filters=filters), today=day(11, 5)
+        )
         assert [(t.label, t.count, t.previous, t.trend) for t in r.hot_terms] == [("拖欠账款", 9, 3, UP)]
 
 
 def test_terms_are_the_distinctive_words_of_an_appeal():
-    terms = extract_terms("关于厂房用电增容的求助", "企业新上生产线，需要将厂房用电增容，申请已提交一个月未有答复。")
-    assert "用电增容" in terms and "厂房" in terms
-    assert not {"企业", "求助", "申请"} & set(terms) and len(terms) <= 5
+    terms = extract_terms(
+        "关于厂房用电增容的求助", "企业新上生产线，需要将厂房用电增容，申请已提交一个月未有答复。"
+    )
+    assert "用电增容" in terms
+    assert "厂房" in terms
+    assert not {"企业", "求助", "申请"} & set(terms)
+    assert len(terms) <= 5
 
 
 # --- the page and the export --------------------------------------------------------------------------
@@ -483,7 +514,8 @@ def test_page_shows_the_kpis_and_the_chart_data(city, client, dispatcher):
         "受理量": "6", "平均办理时长(工作日)": "4.60", "按时办结率": "66.7%", "办结率": "80.0%",
         "解决率": "66.7%", "满意率": "100.0%", "直接答复率": "20.0%", "重办率": "33.3%",
     }  # fmt: skip
-    assert "vendor/echarts/echarts.min.js" in page and 'id="metrics-data"' in page
+    assert "vendor/echarts/echarts.min.js" in page
+    assert 'id="metrics-data"' in page
     assert response.context["charts"]["channels"] == [
         {"name": "热线", "value": 4}, {"name": "网站", "value": 1}, {"name": "小程序", "value": 1},
     ]  # fmt: skip
@@ -494,7 +526,8 @@ def test_page_refuses_an_agent_and_shows_a_bad_date(client, agent, dispatcher):
     assert client.get(reverse("appeals:metrics")).status_code == 403
     client.force_login(dispatcher)
     response = client.get(reverse("appeals:metrics"), {"period": "custom", "start": "2026-10-15", "end": "x"})
-    assert response.status_code == 400 and "结束日期" in response.content.decode()
+    assert response.status_code == 400
+    assert "结束日期" in response.content.decode()
 
 
 def test_export_has_the_same_figures_and_breakdowns(city, client, handler, department):
@@ -511,9 +544,11 @@ def test_export_has_the_same_figures_and_breakdowns(city, client, handler, depar
     summary = [list(row) for row in book["总体"].iter_rows(values_only=True)]
     header = next(row for row in summary if row and row[1] == "受理量")
     current = dict(zip(header, next(row for row in summary if row and row[0] == "本期"), strict=True))
-    assert current["受理量"] == 2 and current["按时办结率"] == 1.0  # the handler's department: A1 A2
+    assert current["受理量"] == 2
+    assert current["按时办结率"] == 1.0
     assert current["平均办理时长(工作日)"] == pytest.approx(2.14)
-    assert current["满意率(满意+基本满意)"] == 1.0 and current["重办件"] == 1
+    assert current["满意率(满意+基本满意)"] == 1.0
+    assert current["重办件"] == 1
     assert ["统计范围", department.name] in [row[:2] for row in summary]
     departments = list(book["按主办单位"].iter_rows(values_only=True))
     assert [row[0] for row in departments[1:]] == [department.name]

@@ -200,7 +200,7 @@ def test_reply_search_finds_a_past_reply_by_a_chinese_word(agent):
     _answered("道路施工噪音投诉", "城管部门已责令施工单位夜间停止作业。")
     hits = reply_search.search_past_replies(user=agent, q="增容", limit=5)
     assert [h.appeal_number for h in hits] == [wanted.appeal.number]
-    assert "<mark class=\"px-0\">增容</mark>" in hits[0].snippet
+    assert '<mark class="px-0">增容</mark>' in hits[0].snippet
 
 
 def test_reply_search_ranks_replies_matching_every_word_first(agent):
@@ -299,6 +299,18 @@ def test_enterprise_submits_an_appeal_with_attachments(client, enterprise, enter
     assert appeal.number in page
     assert "诉求已受理" in page
     assert "现场照片.jpg" in page
+
+
+def test_user_of_two_enterprises_chooses_which_one_files(client):
+    first, second = EnterpriseFactory(name="甲制造有限公司"), EnterpriseFactory(name="乙贸易有限公司")
+    user = EnterpriseUserFactory(enterprises=[first, second])
+    client.force_login(user)
+    fields = {"kind": "consultation", "title": "出口退税", "content": "出口退税多久到账？"}
+    response = client.post(reverse("appeals:new_appeal"), fields)
+    assert "请选择代表哪家企业提交" in response.content.decode()
+    assert not Appeal.objects.exists()
+    client.post(reverse("appeals:new_appeal"), {**fields, "enterprise": second.uscc})
+    assert Appeal.objects.get().enterprise == second
 
 
 @pytest.mark.parametrize(

@@ -269,7 +269,27 @@ def test_after_a_conflict_the_form_is_offered_again_at_the_new_version(
 
 
 def test_conflict_on_an_action_no_longer_offered_shows_the_text_to_copy(
-    client, department, handler, dispatcher
+    client, dispatcher, department, other_department
+):
+    ticket = TicketFactory()
+    colleague = UserFactory(role=Role.DISPATCHER, full_name="吴派单")
+    services.dispatch_ticket(actor=colleague, ticket=ticket, expected_version=1, lead_department=department)
+    response = signed_in(client, dispatcher).post(
+        action_url(ticket, "dispatch"),
+        {"expected_version": 1, "lead_department": other_department.pk, "reason": "派单说明：属区级事权"},
+    )
+    assert response.status_code == 409
+    box = response.content.decode()
+    box = box[box.index('id="actions"') :]
+    assert "吴派单" in box  # the service's conflict message: who did what
+    assert 'id="action-dispatch"' not in box  # dispatching is over; the text is kept to copy
+    assert re.search(r"<textarea[^>]*readonly[^>]*>派单说明：属区级事权</textarea>", box)
+    ticket.refresh_from_db()
+    assert ticket.lead_department == department
+
+
+def test_conflict_on_an_action_still_offered_reopens_its_form_with_the_input(
+    client, dispatcher, department, handler
 ):
     ticket = TicketFactory(state=S.DISPATCHED, lead_department=department)
     services.accept_ticket(actor=handler, ticket=ticket, expected_version=1)
@@ -279,11 +299,11 @@ def test_conflict_on_an_action_no_longer_offered_shows_the_text_to_copy(
     )
     assert response.status_code == 409
     html = response.content.decode()
-    box = html[html.index('id="actions"') :]
-    assert "已被" in box  # the service's conflict message: who did what
-    assert "“签收”" in box
-    assert re.search(r"<textarea[^>]*readonly[^>]*>转派说明：属区级事权</textarea>", box)
-    assert 'id="action-redispatch"' in box  # a dispatcher may still redispatch an accepted ticket
+    form = html[html.index('id="action-redispatch"') :]
+    assert "“签收”" in form
+    assert 'name="expected_version" value="2"' in form
+    assert "转派说明：属区级事权</textarea>" in form
+    assert '<details class="mb-2" id="more-actions" open>' in html
 
 
 # --- masking -----------------------------------------------------------------------------------------
@@ -447,3 +467,63 @@ def test_enterprise_user_following_a_notice_link_lands_on_its_own_appeal_page(
     assert response.status_code == 302
     assert response["Location"] == reverse("appeals:my_appeal", args=[own.appeal.number])
     assert client.get(detail_url(other)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "state", "action", "post", "expected_state"),
+    [
+        (Role.HANDLER, S.ACCEPTED, "pause", {"reason": "等企业补充负荷清单"}, S.PAUSED),
+        (Role.HANDLER, S.PAUSED, "resume", {}, S.ACCEPTED),
+        (Role.HANDLER, S.DISPATCHED, "return", {"reason": "不属于本单位职责"}, S.AWAITING_DISPATCH),
+        (Role.DISPATCHER, S.REPLY_REVIEW, "send_back_reply", {"reason": "未写明完成时间"}, S.ACCEPTED),
+        (Role.DISPATCHER, S.REPLIED, "close", {"reason": "三次联系企业未接通"}, S.CLOSED),
+        (Role.DISPATCHER, S.REPLIED, "reopen", {"reason": "答复未解决问题"}, S.DISPATCHED),
+        (Role.DISPATCHER, S.AWAITING_DISPATCH, "direct_reply", {"text": "申报入口在政务服务网。"}, S.CLOSED),
+        (
+            Role.LEADER,
+            S.ACCEPTED,
+            "instruct",
+            {"instruction": "请三日内办结", "priority": "urgent"},
+            S.ACCEPTED,
+        ),
+    ],
+)
+def test_each_action_form_reaches_its_service(client, department, role, state, action, post, expected_state):
+    ticket = TicketFactory(state=state, lead_department=department if state != S.AWAITING_DISPATCH else None)
+    user = UserFactory(role=role, department=department if role == Role.HANDLER else None)
+    response = signed_in(client, user).post(
+        action_url(ticket, action), {"expected_version": ticket.version, **post}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    ticket.refresh_from_db()
+    assert ticket.state == expected_state
+    assert ticket.version == 2
+    assert ticket.events.last().action == action
+
+
+def test_reclassify_and_redispatch_forms_change_category_and_department(
+    client, dispatcher, department, other_department
+):
+    ticket = TicketFactory(state=S.ACCEPTED, lead_department=department)
+    category = CategoryFactory(name="稳岗补贴")
+    signed_in(client, dispatcher)
+    client.post(action_url(ticket, "reclassify"), {"expected_version": 1, "category": category.pk})
+    client.post(
+        action_url(ticket, "redispatch"),
+        {"expected_version": 2, "lead_department": other_department.pk, "reason": "属人社局职责"},
+    )
+    ticket.refresh_from_db()
+    assert ticket.appeal.category == category
+    assert (ticket.state, ticket.lead_department) == (S.DISPATCHED, other_department)
+
+
+def test_merge_form_takes_the_appeal_number(client, dispatcher):
+    target = TicketFactory()
+    ticket = TicketFactory()
+    response = signed_in(client, dispatcher).post(
+        action_url(ticket, "merge"), {"expected_version": 1, "into": target.appeal.number}
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.state == S.CLOSED
+    assert ticket.appeal.merged_into == target.appeal

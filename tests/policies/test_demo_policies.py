@@ -264,7 +264,9 @@ def test_load_demo_loads_the_policy_library_and_says_how_many_items(demo_items):
     from django.core.management import call_command
 
     out = io.StringIO()
-    call_command("load_demo", "--enterprises", "0", "--no-progress", stdout=out, stderr=io.StringIO())
+    call_command(
+        "load_demo", "--enterprises", "0", "--appeals", "0", "--no-progress", stdout=out, stderr=io.StringIO()
+    )
 
     assert PolicyItemVersion.objects.filter(status=VersionStatus.PUBLISHED).count() == len(demo_items)
     assert f"政策条目 {len(demo_items)} 条（新版本 {len(demo_items)}" in out.getvalue()

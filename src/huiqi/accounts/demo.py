@@ -206,6 +206,7 @@ class DemoResult:
     accounts: list[User] = field(default_factory=list)
     seconds: float = 0.0
     policies_summary: str = ""  # the demo policy library (huiqi.policies.demo)
+    appeals_summary: str = ""  # the demo appeals (huiqi.appeals.demo)
 
 
 def _ensure_department(
@@ -378,8 +379,23 @@ def load_policies(result: DemoResult) -> None:
     result.policies_summary = load_demo_policies(actor=None).summary()
 
 
+def load_appeals(result: DemoResult, *, count: int, seed: int) -> None:
+    """The demo appeals: categories, rules, a year of appeals and the demo classifier (count 0: the
+    reference data only)."""
+    from huiqi.appeals.demo import load_demo_appeals
+
+    summary = load_demo_appeals(count=count, seed=seed)
+    result.appeals_summary = summary.summary()
+    result.users_created += summary.users_created
+    result.accounts.extend(summary.accounts)
+
+
 def load_demo(
-    *, enterprise_count: int = 5000, seed: int = 2026, progress: Callable[[int, int], None] | None = None
+    *,
+    enterprise_count: int = 5000,
+    seed: int = 2026,
+    progress: Callable[[int, int], None] | None = None,
+    appeal_count: int = 4000,
 ) -> DemoResult:
     """Loads (or completes) the demo city; safe to run again."""
     started = time.monotonic()
@@ -390,6 +406,7 @@ def load_demo(
         load_enterprises(result, count=enterprise_count, seed=seed, progress=progress)
     load_enterprise_users(result, password=DEMO_PASSWORD)
     load_policies(result)
+    load_appeals(result, count=appeal_count, seed=seed)
     result.seconds = time.monotonic() - started
     return result
 

@@ -52,7 +52,10 @@ class RoutingRuleAdmin(SystemAdminOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("order", "id")
     fieldsets = (
         (None, {"fields": ("name", "order", "is_active")}),
-        ("条件（留空为不限）", {"fields": ("category", "region_prefix", "red_list", "size_class", "industry_prefix")}),
+        (
+            "条件（留空为不限）",
+            {"fields": ("category", "region_prefix", "red_list", "size_class", "industry_prefix")},
+        ),
         ("承办单位", {"fields": ("lead_department", "assisting_departments")}),
     )
 

@@ -78,7 +78,10 @@ class AppealsPagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         result = super().get_paginated_response_schema(schema)
-        result["properties"]["count_is_capped"] = {"type": "boolean", "description": "为 true 时 count 只是下限"}
+        result["properties"]["count_is_capped"] = {
+            "type": "boolean",
+            "description": "为 true 时 count 只是下限",
+        }
         return result
 
 
@@ -142,7 +145,10 @@ class AppealListApi(APIView):
             "坐席、企业用户或外部系统（如 12345 平台的系统账号）登记诉求。带 external_id 的推送按"
             "（source_system, external_id）只登记一次：首次返回 201，重复推送返回 200 和首次登记的诉求。"
         ),
-        request={"application/json": AppealRegisterInputSerializer, "multipart/form-data": AppealRegisterInputSerializer},
+        request={
+            "application/json": AppealRegisterInputSerializer,
+            "multipart/form-data": AppealRegisterInputSerializer,
+        },
         responses={201: AppealSerializer, 200: AppealSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
@@ -152,7 +158,9 @@ class AppealListApi(APIView):
         if external_id and not source_system:
             source_system = request.user.username[:40]
         if external_id:
-            existing = selectors.find_appeal_by_external_id(source_system=source_system, external_id=external_id)
+            existing = selectors.find_appeal_by_external_id(
+                source_system=source_system, external_id=external_id
+            )
             if existing is not None:
                 appeal = selectors.get_appeal(user=request.user, number=existing.number)
                 return Response(AppealSerializer(appeal, context={"request": request}).data)
@@ -174,12 +182,16 @@ class AppealListApi(APIView):
             attachments=data.get("attachments") or (),
         )
         appeal = selectors.get_appeal(user=request.user, number=appeal.number)
-        return Response(AppealSerializer(appeal, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            AppealSerializer(appeal, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class AppealDetailApi(APIView):
     @extend_schema(
-        tags=TAG_APPEALS, summary="诉求详情 (one appeal by its number)", responses={200: AppealSerializer, **ERRORS}
+        tags=TAG_APPEALS,
+        summary="诉求详情 (one appeal by its number)",
+        responses={200: AppealSerializer, **ERRORS},
     )
     def get(self, request: Request, number: str) -> Response:
         appeal = selectors.get_appeal(user=request.user, number=number)
@@ -274,6 +286,7 @@ SERVICES: dict[TicketAction, Any] = {
     A.DIRECT_REPLY: services.answer_directly,
     A.MERGE: services.merge_appeal,
 }
+
 
 class TicketActionApi(APIView):
     """Base of the per-action endpoints below: parse the action's body, call its service, answer with

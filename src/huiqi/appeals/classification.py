@@ -146,13 +146,16 @@ def read_training_csv(path: str | Path) -> tuple[list[str], list[str]]:
     try:
         handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise ClassifierInputInvalidError(f"无法读取训练文件 {path}：{exc.strerror}。", field="input") from None
+        raise ClassifierInputInvalidError(
+            f"无法读取训练文件 {path}：{exc.strerror}。", field="input"
+        ) from None
     with handle:
         reader = csv.DictReader(handle)
         missing = {"text", "label"} - set(reader.fieldnames or ())
         if missing:
             raise ClassifierInputInvalidError(
-                f"训练文件 {path} 缺少列：{'、'.join(sorted(missing))}（须有 text,label 两列）。", field="input"
+                f"训练文件 {path} 缺少列：{'、'.join(sorted(missing))}（须有 text,label 两列）。",
+                field="input",
             )
         for row_number, row in enumerate(reader, start=2):
             text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
@@ -232,8 +235,10 @@ def train_classifier(
     if len(distinct) < 2:
         raise ClassifierInputInvalidError("训练样本至少要有两个类别。", field="input")
     package = _package()
-    model = package.train(list(texts), list(labels), config) if config is not None else package.train(
-        list(texts), list(labels)
+    model = (
+        package.train(list(texts), list(labels), config)
+        if config is not None
+        else package.train(list(texts), list(labels))
     )
     now = timezone.now()
     name = _new_version_name(now)
@@ -413,7 +418,9 @@ def classify_and_route_appeal(*, appeal_id: int) -> AutoDispatchOutcome:
 
     appeal = Appeal.objects.select_related("category", "enterprise").filter(pk=appeal_id).first()
     if appeal is None:
-        return AutoDispatchOutcome(appeal_id=appeal_id, classified=False, dispatched=False, reason="诉求不存在")
+        return AutoDispatchOutcome(
+            appeal_id=appeal_id, classified=False, dispatched=False, reason="诉求不存在"
+        )
     version = active_version()
     if version is None:
         return _decline(appeal, False, "没有启用的分类模型")

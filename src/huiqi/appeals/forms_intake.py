@@ -95,8 +95,9 @@ class HotlineAppealForm(forms.Form):
             attrs={"rows": 4, "placeholder": "能当场解答的咨询，在此写下答复，点“登记并直接答复”办结。"}
         ),
     )
+    # Which button was pressed; a submission without one (Enter in a field) registers.
     action = forms.ChoiceField(
-        choices=[(REGISTER, "登记"), (DIRECT_REPLY, "登记并直接答复")], initial=REGISTER
+        choices=[(REGISTER, "登记"), (DIRECT_REPLY, "登记并直接答复")], initial=REGISTER, required=False
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -113,7 +114,7 @@ class HotlineAppealForm(forms.Form):
         return self.is_bound and self.data.get("action") == DIRECT_REPLY
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("action") == DIRECT_REPLY and not (data.get("reply_text") or "").strip():
             self.add_error("reply_text", "直接答复需要填写答复内容。")
         return data
@@ -139,14 +140,20 @@ class EnterpriseAppealForm(forms.Form):
     def __init__(self, *args: Any, enterprises: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["enterprise"].choices = [(e.uscc, e.name) for e in enterprises]  # type: ignore[attr-defined]
-        if len(enterprises) == 1:
-            self.fields["enterprise"].initial = enterprises[0].uscc
+        self.sole_enterprise = enterprises[0].uscc if len(enterprises) == 1 else ""
+        if self.sole_enterprise:
+            self.fields["enterprise"].initial = self.sole_enterprise
+            self.fields["enterprise"].required = False
             self.fields["enterprise"].widget = forms.HiddenInput()
         if "category" in self.fields:
             self.fields["category"].choices = category_choices()  # type: ignore[attr-defined]
+        self.fields["enterprise"].error_messages["required"] = "请选择代表哪家企业提交。"
         self.fields["title"].error_messages["required"] = "请填写标题。"
         self.fields["content"].error_messages["required"] = "请填写诉求内容。"
         _style(self)
+
+    def clean_enterprise(self) -> str:
+        return str(self.cleaned_data.get("enterprise") or self.sole_enterprise)
 
 
 class MayorLineAppealForm(EnterpriseAppealForm):
@@ -191,7 +198,7 @@ class FollowUpForm(forms.Form):
         _style(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("satisfaction") == Satisfaction.DISSATISFIED and not (data.get("comment") or "").strip():
             self.add_error("comment", "选择“不满意”时请说明原因，承办单位将据此重新办理。")
         return data

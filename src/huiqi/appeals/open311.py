@@ -253,7 +253,9 @@ class RequestListOpen311Api(Open311Api):
         queryset = queryset.select_related("ticket__lead_department").order_by("-registered_at", "-id")
         return Response([request_of(a) for a in queryset[:MAX_REQUESTS]])
 
-    @extend_schema(tags=TAG, summary="提交诉求 (GeoReport v2 POST requests)", request=dict, responses={201: dict})
+    @extend_schema(
+        tags=TAG, summary="提交诉求 (GeoReport v2 POST requests)", request=dict, responses={201: dict}
+    )
     def post(self, request: Request, fmt: str) -> Response:
         if (problem := self.check_format(fmt)) is not None:
             return problem
@@ -272,10 +274,17 @@ class RequestListOpen311Api(Open311Api):
         external_id = attributes.get("external_id", "").strip() or None
         source_system = request.user.username[:40] if external_id else None
         if external_id and source_system:
-            existing = selectors.find_appeal_by_external_id(source_system=source_system, external_id=external_id)
+            existing = selectors.find_appeal_by_external_id(
+                source_system=source_system, external_id=external_id
+            )
             if existing is not None:
                 return Response(
-                    [{"service_request_id": existing.number, "service_notice": "该诉求此前已提交，未重复登记。"}]
+                    [
+                        {
+                            "service_request_id": existing.number,
+                            "service_notice": "该诉求此前已提交，未重复登记。",
+                        }
+                    ]
                 )
         appeal = services.register_appeal(
             actor=request.user,

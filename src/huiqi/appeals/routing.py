@@ -61,7 +61,9 @@ def rule_matches(rule: RoutingRule, *, category: Category | None, enterprise: An
         return False
     if rule.size_class and enterprise.size_class != rule.size_class:
         return False
-    return not (rule.industry_prefix and not (enterprise.industry_code or "").startswith(rule.industry_prefix))
+    return not (
+        rule.industry_prefix and not (enterprise.industry_code or "").startswith(rule.industry_prefix)
+    )
 
 
 def active_rules() -> list[RoutingRule]:
@@ -84,11 +86,11 @@ def first_match(
             continue
         if rule_matches(rule, category=category, enterprise=enterprise):
             assisting = tuple(
-                d
-                for d in rule.assisting_departments.all()
-                if d.is_active and d.pk != rule.lead_department_id
+                d for d in rule.assisting_departments.all() if d.is_active and d.pk != rule.lead_department_id
             )
-            return RouteSuggestion(lead_department=rule.lead_department, assisting_departments=assisting, rule=rule)
+            return RouteSuggestion(
+                lead_department=rule.lead_department, assisting_departments=assisting, rule=rule
+            )
     return NO_ROUTE
 
 

@@ -50,7 +50,10 @@ class AppealRegisterInputSerializer(serializers.Serializer):
         help_text="来源系统中的编号：同一来源系统、同一编号只登记一次（重复推送返回已登记的诉求）",
     )
     source_system = serializers.CharField(
-        max_length=40, required=False, allow_blank=True, help_text="来源系统；提供外部编号而不填时为接口账号的用户名"
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="来源系统；提供外部编号而不填时为接口账号的用户名",
     )
     attachments = serializers.ListField(
         child=serializers.FileField(), required=False, help_text="附件（multipart/form-data）"
@@ -101,7 +104,9 @@ def _field(name: str, *, required: bool) -> serializers.Field:
     if name == "category":
         return serializers.CharField(max_length=32, help_text="分类编码或 id", **common)
     if name in ("days", "granted_days"):
-        return serializers.DecimalField(max_digits=4, decimal_places=1, help_text="工作日，可为半天", **common)
+        return serializers.DecimalField(
+            max_digits=4, decimal_places=1, help_text="工作日，可为半天", **common
+        )
     if name == "priority":
         return serializers.ChoiceField(choices=Priority.choices, **common)
     if name == "method":
@@ -274,7 +279,18 @@ class TicketEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TicketEvent
-        fields = ["id", "action", "action_label", "from_state", "to_state", "actor", "role", "reason", "at", "data"]
+        fields = [
+            "id",
+            "action",
+            "action_label",
+            "from_state",
+            "to_state",
+            "actor",
+            "role",
+            "reason",
+            "at",
+            "data",
+        ]
 
     def get_action_label(self, event: TicketEvent) -> str:
         return TicketAction(event.action).label if event.action in TicketAction.values else event.action
@@ -338,7 +354,9 @@ class TicketDetailSerializer(TicketSerializer):
         return list(TicketEventSerializer(selectors.ticket_history(ticket=ticket), many=True).data)
 
     def get_allowed_actions(self, ticket: Ticket) -> list[str]:
-        return [a.value for a in selectors.allowed_actions_for(user=self.context["request"].user, ticket=ticket)]
+        return [
+            a.value for a in selectors.allowed_actions_for(user=self.context["request"].user, ticket=ticket)
+        ]
 
     def get_suggested_route(self, ticket: Ticket) -> dict[str, Any] | None:
         route = self.context.get("route")
@@ -420,4 +438,3 @@ class MetricsSerializer(serializers.Serializer):
     hot_terms = HotTopicSerializer(many=True)
     hot_categories = HotTopicSerializer(many=True)
     generated_at = serializers.DateTimeField()
-

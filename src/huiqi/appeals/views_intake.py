@@ -92,15 +92,18 @@ def _caller_context(user: Any, phone: str, chosen: str = "") -> dict[str, Any]:
     cards = [selectors_intake.enterprise_card(user=user, enterprise=e) for e in matches]
     chosen_card = None
     if chosen and chosen not in {e.uscc for e in matches}:
-        chosen_card = selectors_intake.enterprise_card(
-            user=user, enterprise=selectors_intake.enterprise_by_uscc(user=user, uscc=chosen)
-        )
+        try:
+            enterprise = selectors_intake.enterprise_by_uscc(user=user, uscc=chosen)
+        except ApplicationError:  # a mistyped or foreign code: the form says so next to the field
+            chosen = ""
+        else:
+            chosen_card = selectors_intake.enterprise_card(user=user, enterprise=enterprise)
     selected = chosen or (matches[0].uscc if len(matches) == 1 else "")
     return {"phone": phone, "cards": cards, "selected": selected, "chosen_card": chosen_card}
 
 
 def _hotline_page(request: HttpRequest, form: HotlineAppealForm, *, status: int = 200) -> HttpResponse:
-    user = request.user
+    user: Any = request.user
     phone = form["caller_phone"].value() or ""
     chosen = form["enterprise"].value() or ""
     done = None
@@ -122,7 +125,7 @@ def _hotline_page(request: HttpRequest, form: HotlineAppealForm, *, status: int 
 @shows_application_errors
 def hotline(request: HttpRequest) -> HttpResponse:
     """热线受理: recognise the caller, look up past replies, register (and perhaps answer at once)."""
-    user = request.user
+    user: Any = request.user
     require_role(user, *HOTLINE_ROLES)
     if request.method == "GET":
         form = HotlineAppealForm(initial={"caller_phone": request.GET.get("phone", "")})
@@ -226,7 +229,7 @@ def _require_enterprise_user(user: Any) -> None:
 @shows_application_errors
 def my_appeals(request: HttpRequest) -> HttpResponse:
     """我的诉求: the appeals of the user's enterprises, with their state and number."""
-    user = request.user
+    user: Any = request.user
     _require_enterprise_user(user)
     page = Paginator(selectors_intake.my_appeals(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
@@ -252,7 +255,7 @@ def my_appeals(request: HttpRequest) -> HttpResponse:
 @shows_application_errors
 def new_appeal(request: HttpRequest) -> HttpResponse:
     """提交诉求 (channel 网站), with attachments."""
-    user = request.user
+    user: Any = request.user
     _require_enterprise_user(user)
     enterprises = selectors_intake.enterprises_of(user=user)
     form = EnterpriseAppealForm(request.POST or None, request.FILES or None, enterprises=enterprises)
@@ -290,9 +293,9 @@ def new_appeal(request: HttpRequest) -> HttpResponse:
 @shows_application_errors
 def my_appeal(request: HttpRequest, number: str) -> HttpResponse:
     """One of the enterprise's appeals: its history in plain Chinese, the replies, and the evaluation."""
-    user = request.user
+    user: Any = request.user
     appeal = selectors.get_appeal(user=user, number=number)  # NotFoundError for another's appeal
-    if user.role != Role.ENTERPRISE:  # type: ignore[union-attr]
+    if user.role != Role.ENTERPRISE:
         return redirect(ticket_path(appeal.ticket))
     ticket = appeal.ticket
     form = FollowUpForm(request.POST or None, initial={"version": ticket.version})
@@ -343,7 +346,7 @@ def my_appeal(request: HttpRequest, number: str) -> HttpResponse:
 @shows_application_errors
 def mayor_line_new(request: HttpRequest) -> HttpResponse:
     """企业市长直通车 for red-list enterprises; everyone else is told why not and where to go instead."""
-    user = request.user
+    user: Any = request.user
     _require_enterprise_user(user)
     red = selectors_intake.red_list_enterprises_of(user=user)
     if not red:
@@ -374,7 +377,7 @@ def mayor_line_new(request: HttpRequest) -> HttpResponse:
 
 
 def _queue_page(request: HttpRequest, forms_by_ticket: dict[int, LeaderInstructionForm]) -> HttpResponse:
-    user = request.user
+    user: Any = request.user
     items = []
     for ticket in selectors_intake.mayor_line_pending(user=user):
         appeal = ticket.appeal
@@ -413,7 +416,7 @@ def mayor_line_queue(request: HttpRequest) -> HttpResponse:
 @shows_application_errors
 def mayor_line_instruct(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """A leader's instruction (批示): the appeal goes on to dispatch with a raised priority."""
-    user = request.user
+    user: Any = request.user
     require_role(user, Role.LEADER)
     ticket = selectors.get_ticket(user=user, ticket_id=ticket_id)
     form = LeaderInstructionForm(request.POST)

@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from huiqi.accounts.enums import Role
-from huiqi.appeals import forms_tickets, selectors, selectors_tickets, services
+from huiqi.appeals import forms_tickets, selectors, selectors_tickets, services, ticket_display
 from huiqi.appeals.enums import TicketAction, TicketState
 from huiqi.appeals.forms_tickets import ACTIONS, SUPERVISE, action_label, form_for, kept_input
 from huiqi.core.errors import ApplicationError, ConflictError, ValidationFailedError
@@ -76,9 +76,7 @@ def _page(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> Any
 
 
 def _deadlines(tickets: Any) -> list[dict[str, Any]]:
-    return [
-        {"ticket": t, "deadline": selectors_tickets.deadline_status(t, with_percent=False)} for t in tickets
-    ]
+    return [{"ticket": t, "deadline": ticket_display.deadline_status(t, with_percent=False)} for t in tickets]
 
 
 # --- queues ------------------------------------------------------------------------------------------
@@ -101,7 +99,7 @@ def dispatch_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
     page = _page(request, selectors_tickets.dispatcher_queue(user=user), per_page=20)
     tickets = list(page.object_list)
-    suggestions = selectors_tickets.suggestions_for([t.appeal for t in tickets])
+    suggestions = ticket_display.suggestions_for([t.appeal for t in tickets])
     routes = selectors_tickets.routes_for([t.appeal for t in tickets])
     departments, categories = forms_tickets.department_choices(), forms_tickets.category_choices()
     rows = []
@@ -128,7 +126,7 @@ def dispatch_queue(request: HttpRequest) -> HttpResponse:
                 "suggestion": suggestion,
                 "route": route,
                 "form": form,
-                "deadline": selectors_tickets.deadline_status(ticket, with_percent=False),
+                "deadline": ticket_display.deadline_status(ticket, with_percent=False),
             }
         )
     context = {"page": page, "rows": rows, "tabs": _dispatcher_tabs(user), "tab": "dispatch"}
@@ -323,12 +321,12 @@ def _render_ticket(
         else "",
         "can_open_enterprise": enterprise is not None and enterprise_selectors.can_read_registry(user),
         "caller_phone": selectors.caller_phone_for(user=user, appeal=appeal),
-        "deadline": selectors_tickets.deadline_status(ticket),
+        "deadline": ticket_display.deadline_status(ticket),
         "assisting": list(ticket.assisting_departments.all()),
         "leads": selectors_tickets.leads_ticket(user=user, ticket=ticket),
-        "timeline": selectors_tickets.timeline(ticket=ticket),
+        "timeline": ticket_display.timeline(ticket=ticket),
         "records": selectors_tickets.ticket_records(ticket=ticket),
-        "suggestion": selectors_tickets.suggestions_for([appeal]).get(appeal.pk),
+        "suggestion": ticket_display.suggestions_for([appeal]).get(appeal.pk),
         "pending_extension": selectors.pending_extension(ticket=ticket),
         "primary_forms": [f for f in forms if f["spec"].is_primary],
         "other_forms": [f for f in forms if not f["spec"].is_primary],

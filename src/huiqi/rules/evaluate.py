@@ -110,21 +110,15 @@ class Trace:
     @property
     def leaves(self) -> tuple[LeafTrace, ...]:
         """Every leaf of the eligibility tree as evaluated, left to right."""
-        if self._deferred is not None and self._deferred.leaves is None:
-            self._deferred.work_out(self)
-        return self._leaves if self._deferred is None else self._deferred.leaves or ()
+        return self._leaves if self._deferred is None else self._deferred.leaf_traces()
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        if self._deferred is not None and self._deferred.reasons is None:
-            self._deferred.work_out(self)
-        return self._reasons if self._deferred is None else self._deferred.reasons or ()
+        return self._reasons if self._deferred is None else self._deferred.explained()[0]
 
     @property
     def missing(self) -> tuple[str, ...]:
-        if self._deferred is not None and self._deferred.missing is None:
-            self._deferred.work_out(self)
-        return self._missing if self._deferred is None else self._deferred.missing or ()
+        return self._missing if self._deferred is None else self._deferred.explained()[1]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Trace):
@@ -148,41 +142,49 @@ class Trace:
 
 
 class _Deferred:
-    """What :class:`Trace` needs to work out its leaves and reasons later."""
+    """What :class:`Trace` needs to work out its leaves and reasons later (each once, when read)."""
 
-    __slots__ = ("eligibility", "facts", "leaves", "missing", "outcomes", "reasons", "reward_reasons")
+    __slots__ = ("_explained", "_leaves", "_outcomes", "eligibility", "facts", "reward_reasons")
 
     def __init__(
-        self,
-        eligibility: Condition,
-        facts: Profile,
-        outcomes: dict[int, Outcome],
-        reward_reasons: tuple[list[str], list[str]] | None,
+        self, eligibility: Condition, facts: Profile, reward_reasons: tuple[list[str], list[str]] | None
     ) -> None:
         self.eligibility = eligibility
         self.facts = facts
-        self.outcomes = outcomes
         self.reward_reasons = reward_reasons  # reasons and missing found while computing the reward
-        self.leaves: tuple[LeafTrace, ...] | None = None
-        self.reasons: tuple[str, ...] | None = None
-        self.missing: tuple[str, ...] | None = None
+        self._outcomes: dict[int, Outcome] | None = None
+        self._leaves: tuple[LeafTrace, ...] | None = None
+        self._explained: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
-    def work_out(self, trace: Trace) -> None:
-        facts = self.facts
-        registry = facts.registry
-        self.leaves = tuple(
-            _leaf_trace(leaf, registry[leaf.field], facts.value(leaf.field), self.outcomes.get(id(leaf)))
-            for leaf in iter_leaves(self.eligibility)
-        )
-        if self.reward_reasons is not None:
-            reasons, missing = list(self.reward_reasons[0]), list(self.reward_reasons[1])
-        else:
-            reasons, missing = [], []
-            _explain(self.eligibility, True, facts, self.outcomes, reasons, missing)
-        if missing:
-            reasons.append(explain.missing_line([registry[name].label for name in missing]))
-        self.reasons = tuple(reasons)
-        self.missing = tuple(missing)
+    def outcomes(self) -> dict[int, Outcome]:
+        """Every node's outcome (the full evaluation, no short cut)."""
+        if self._outcomes is None:
+            self._outcomes = {}
+            _condition(self.eligibility, self.facts, self._outcomes)
+        return self._outcomes
+
+    def leaf_traces(self) -> tuple[LeafTrace, ...]:
+        if self._leaves is None:
+            registry, outcomes = self.facts.registry, self.outcomes()
+            self._leaves = tuple(
+                _leaf_trace(leaf, registry[leaf.field], self.facts.value(leaf.field), outcomes.get(id(leaf)))
+                for leaf in iter_leaves(self.eligibility)
+            )
+        return self._leaves
+
+    def explained(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The reasons and the missing facts."""
+        if self._explained is None:
+            if self.reward_reasons is not None:
+                reasons, missing = list(self.reward_reasons[0]), list(self.reward_reasons[1])
+            else:
+                reasons, missing = [], []
+                _explain(self.eligibility, True, self.facts, self.outcomes(), reasons, missing)
+            if missing:
+                registry = self.facts.registry
+                reasons.append(explain.missing_line([registry[name].label for name in missing]))
+            self._explained = (tuple(reasons), tuple(missing))
+        return self._explained
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +208,9 @@ def evaluate(
     many items).  With ``explain_result=False`` the leaves and reasons are not collected (faster).
     """
     facts = profile if isinstance(profile, Profile) else Profile(profile)
-    outcomes: dict[int, Outcome] | None = {} if explain_result else None
-    eligible = _condition(item_rules.eligibility, facts, outcomes)
+    # The compiled tree stops at the first decisive child; the trace re-evaluates every node
+    # when it is read (_Deferred), with the same facts.
+    eligible = _compiled(item_rules.eligibility)(facts)
     amount: Decimal | None = None
     reward_trace: RewardTrace | None = None
     reward_reasons: tuple[list[str], list[str]] | None = None
@@ -218,9 +221,9 @@ def evaluate(
         reward_reasons = (reasons, missing)
     else:
         status = Status.NEEDS_INFO if eligible is None else Status.INELIGIBLE
-    if outcomes is None:
+    if not explain_result:
         return Result(status, amount, Trace(eligible, (), (), (), reward_trace))
-    deferred = _Deferred(item_rules.eligibility, facts, outcomes, reward_reasons)
+    deferred = _Deferred(item_rules.eligibility, facts, reward_reasons)
     return Result(status, amount, Trace(eligible, (), (), (), reward_trace, deferred=deferred))
 
 
@@ -245,6 +248,72 @@ def _condition(node: Condition, facts: Profile, outcomes: dict[int, Outcome] | N
 
 _Test = Callable[[Any], bool]
 _TESTS: dict[int, tuple[Leaf, _Test]] = {}
+_Compiled = Callable[[Profile], Outcome]
+_COMPILED: dict[int, tuple[Condition, _Compiled]] = {}
+
+
+def _compiled(node: Condition) -> _Compiled:
+    """The tree as nested closures (built once per tree object and kept): the same three-valued
+    logic as :func:`_condition`, without its per-node type tests, stopping at a decisive child."""
+    cached = _COMPILED.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    if len(_COMPILED) > 20_000:
+        _COMPILED.clear()
+    function = _compile(node)
+    _COMPILED[id(node)] = (node, function)
+    return function
+
+
+def _compile(node: Condition) -> _Compiled:
+    read = Profile.value
+    if isinstance(node, Leaf):
+        name = node.field
+        if node.op is Op.IS_NULL:
+            return lambda facts: read(facts, name) is None
+        if node.op is Op.IS_NOT_NULL:
+            return lambda facts: read(facts, name) is not None
+        test = _test_for(node)
+
+        def leaf(facts: Profile) -> Outcome:
+            actual = read(facts, name)
+            return None if actual is None else test(actual)
+
+        return leaf
+    if isinstance(node, NotOf):
+        inner = _compile(node.child)
+
+        def negated(facts: Profile) -> Outcome:
+            outcome = inner(facts)
+            return None if outcome is None else not outcome
+
+        return negated
+    children = tuple(_compile(child) for child in node.children)
+    if isinstance(node, AllOf):
+
+        def every(facts: Profile) -> Outcome:
+            result: Outcome = True
+            for child in children:
+                outcome = child(facts)
+                if outcome is False:
+                    return False
+                if outcome is None:
+                    result = None
+            return result
+
+        return every
+
+    def some(facts: Profile) -> Outcome:
+        result: Outcome = False
+        for child in children:
+            outcome = child(facts)
+            if outcome is True:
+                return True
+            if outcome is None:
+                result = None
+        return result
+
+    return some
 
 
 def _leaf(node: Leaf, facts: Profile) -> Outcome:

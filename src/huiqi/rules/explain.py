@@ -108,7 +108,25 @@ def requirement(spec: FieldSpec, op: Op, expected: Any, *, negated: bool) -> str
 
 def failing_line(spec: FieldSpec, op: Op, expected: Any, actual: Any, *, negated: bool) -> str:
     """One line for a leaf that fails: "研发费用占比需 ≥ 3%，当前 2.1%"."""
-    return f"{requirement(spec, op, expected, negated=negated)}，当前 {format_value(spec, actual, measured=True)}"
+    return f"{_requirement(spec, op, expected, negated)}，当前 {format_value(spec, actual, measured=True)}"
+
+
+_REQUIREMENTS: dict[tuple[Any, ...], str] = {}
+
+
+def _requirement(spec: FieldSpec, op: Op, expected: Any, negated: bool) -> str:
+    """:func:`requirement`, kept: it depends on the rule only, and one enterprise's explanations
+    repeat the same few hundred requirements."""
+    try:
+        key = (spec, op, expected, negated)
+        cached = _REQUIREMENTS.get(key)
+    except TypeError:  # an unhashable value: worded each time
+        return requirement(spec, op, expected, negated=negated)
+    if cached is None:
+        if len(_REQUIREMENTS) > 50_000:
+            _REQUIREMENTS.clear()
+        cached = _REQUIREMENTS[key] = requirement(spec, op, expected, negated=negated)
+    return cached
 
 
 def missing_line(labels: list[str]) -> str:

@@ -132,7 +132,9 @@ def _departments() -> dict[str, Any]:
 def load_reference(summary: DemoAppealsSummary) -> None:
     """Categories, time-limit rules, routing rules, extra handlers and the platform account."""
     for top_order, (code, name, children) in enumerate(R.CATEGORIES):
-        top, created = Category.objects.get_or_create(code=code, defaults={"name": name, "sort_order": top_order})
+        top, created = Category.objects.get_or_create(
+            code=code, defaults={"name": name, "sort_order": top_order}
+        )
         summary.categories_created += created
         for order, (child_code, child_name) in enumerate(children):
             _, created = Category.objects.get_or_create(
@@ -229,14 +231,19 @@ def _actors(departments: dict[str, Any]) -> Actors:
         handlers.setdefault(user.department_id, user)
     agents = [u for u in staff.values() if u.role == Role.AGENT and u.username != R.PLATFORM_USERNAME]
     membership = apps.get_model("accounts", "EnterpriseMembership")
-    enterprise_users = {m.enterprise_id: m.user for m in membership.objects.select_related("user").order_by("id")}
+    enterprise_users = {
+        m.enterprise_id: m.user for m in membership.objects.select_related("user").order_by("id")
+    }
     return Actors(
         agents=agents or [None],
-        dispatcher=staff.get("dispatcher01") or next((u for u in staff.values() if u.role == Role.DISPATCHER), None),
-        supervisor=staff.get("supervisor01") or next((u for u in staff.values() if u.role == Role.SUPERVISOR), None),
+        dispatcher=staff.get("dispatcher01")
+        or next((u for u in staff.values() if u.role == Role.DISPATCHER), None),
+        supervisor=staff.get("supervisor01")
+        or next((u for u in staff.values() if u.role == Role.SUPERVISOR), None),
         leader=staff.get("leader01") or next((u for u in staff.values() if u.role == Role.LEADER), None),
         platform=staff.get(R.PLATFORM_USERNAME),
-        specialist=staff.get("specialist01") or next((u for u in staff.values() if u.role == Role.SPECIALIST), None),
+        specialist=staff.get("specialist01")
+        or next((u for u in staff.values() if u.role == Role.SPECIALIST), None),
         handlers=handlers,
         enterprise_users=enterprise_users,
         department_names={d.pk: d.name for d in departments.values()},
@@ -304,7 +311,11 @@ def build_plans(
         title, content = compose_text(rng=rng, code=code, kind=kind, department=lead_name)
         if enterprise is not None and rng.random() < 0.3:
             content = f"{enterprise.name}反映：{content}"
-        priority = Priority.HIGH if (enterprise is not None and enterprise.red_list) or channel == Channel.MAYOR_LINE else Priority.NORMAL
+        priority = (
+            Priority.HIGH
+            if (enterprise is not None and enterprise.red_list) or channel == Channel.MAYOR_LINE
+            else Priority.NORMAL
+        )
         if rng.random() < 0.01:
             priority = Priority.URGENT
         key = (kind, category.pk, priority)
@@ -346,11 +357,18 @@ def build_plans(
         )  # fmt: skip
         if enterprise is not None:
             previous = last_by_enterprise.get(enterprise.pk)
-            if previous is not None and not is_direct and channel != Channel.MAYOR_LINE and rng.random() < 0.25:
+            if (
+                previous is not None
+                and not is_direct
+                and channel != Channel.MAYOR_LINE
+                and rng.random() < 0.25
+            ):
                 target = plans[previous]
                 closed = target.ticket["closed_at"]
                 gap = registered_at - target.appeal["registered_at"]
-                if gap < dt.timedelta(days=7) and (closed is None or closed > registered_at + dt.timedelta(days=3)):
+                if gap < dt.timedelta(days=7) and (
+                    closed is None or closed > registered_at + dt.timedelta(days=3)
+                ):
                     plan.merge_into = previous
             last_by_enterprise[enterprise.pk] = index
         plans.append(plan)
@@ -481,33 +499,13 @@ def _jsonable(value: Any) -> Any:
     return to_jsonable(value)
 
 
-def fill_metrics(tickets: list[Ticket]) -> None:
-    """The metrics' facts of the new appeals and every sum, computed in bulk (the per-ticket refresh
-    the services trigger would take minutes for a year)."""
-    from huiqi.appeals.metrics import facts, sums
-    from huiqi.appeals.metrics.models import AppealFact
-    from huiqi.appeals.metrics.terms import extract_terms, join_terms
+def fill_metrics() -> None:
+    """The metrics' facts and sums, computed in bulk (the per-ticket refresh after each transition
+    would take minutes for a year)."""
+    from huiqi.appeals.metrics import facts, rebuild
 
-    ids = [t.pk for t in tickets]
-    events: dict[int, list[Any]] = {pk: [] for pk in ids}
-    for event in TicketEvent.objects.filter(ticket_id__in=ids).only("ticket_id", "action", "at", "data").order_by("id"):
-        events[event.ticket_id].append(event)
-    approved = {r.ticket_id: r for r in Reply.objects.filter(ticket_id__in=ids, status=ReplyStatus.APPROVED).order_by("id")}
-    last_follow_up = {f.ticket_id: f for f in FollowUp.objects.filter(ticket_id__in=ids).order_by("recorded_at", "id")}
-    now = timezone.now()
-    rows = [
-        facts.compute_fact(
-            ticket=ticket,
-            events=events[ticket.pk],
-            approved_reply=approved.get(ticket.pk),
-            last_follow_up=last_follow_up.get(ticket.pk),
-            terms=join_terms(extract_terms(ticket.appeal.title, ticket.appeal.content)),
-            now=now,
-        )
-        for ticket in tickets
-    ]
-    AppealFact.objects.bulk_create(rows, batch_size=2000)
-    sums.rebuild_appeal_sums()
+    facts.rebuild_appeal_facts()
+    rebuild.rebuild_appeal_sums()
 
 
 def train_demo_classifier(summary: DemoAppealsSummary) -> None:
@@ -529,14 +527,22 @@ def train_demo_classifier(summary: DemoAppealsSummary) -> None:
     if not appeals:
         return
     table = classification.label_table()
-    suggestions = classification.classify_texts([classification.appeal_text(a) for a in appeals], version=version)
+    suggestions = classification.classify_texts(
+        [classification.appeal_text(a) for a in appeals], version=version
+    )
     for appeal, s in zip(appeals, suggestions, strict=True):
         category = table.get(s.label)
         appeal.suggested_category = category
         appeal.confidence = Decimal(str(round(min(max(s.confidence, 0.0), 1.0), 4))) if category else None
-        appeal.top3 = [{"category": table[label].code, "confidence": round(c, 4)} for label, c in s.top3 if label in table]
+        appeal.top3 = [
+            {"category": table[label].code, "confidence": round(c, 4)}
+            for label, c in s.top3
+            if label in table
+        ]
         appeal.classifier_version = version.version
-    Appeal.objects.bulk_update(appeals, ["suggested_category", "confidence", "top3", "classifier_version"], batch_size=1000)
+    Appeal.objects.bulk_update(
+        appeals, ["suggested_category", "confidence", "top3", "classifier_version"], batch_size=1000
+    )
 
 
 def load_demo_appeals(
@@ -557,7 +563,9 @@ def load_demo_appeals(
         rng = random.Random(seed)
         departments = _departments()
         say("模拟一年的诉求")
-        plans = build_plans(rng=rng, count=count, now=now, departments=departments, actors=_actors(departments))
+        plans = build_plans(
+            rng=rng, count=count, now=now, departments=departments, actors=_actors(departments)
+        )
         say("写入诉求与工单")
         with transaction.atomic():
             appeals, tickets = write_plans(plans)
@@ -566,15 +574,21 @@ def load_demo_appeals(
                 action="appeals.demo_loaded",
                 object_type="appeals.appeal",
                 object_repr="演示诉求",
-                after={"appeals": len(appeals), "from": appeals[0].registered_at, "to": appeals[-1].registered_at},
+                after={
+                    "appeals": len(appeals),
+                    "from": appeals[0].registered_at,
+                    "to": appeals[-1].registered_at,
+                },
             )
         summary.appeals_created = len(appeals)
         summary.states = Counter(t.state for t in tickets)
         say("计算统计数据")
-        fill_metrics(tickets)
+        fill_metrics()
         from huiqi.appeals import services
 
-        summary.supervisions = sum(len(v) for v in services.supervise_overdue_tickets(now=now).created.values())
+        summary.supervisions = sum(
+            len(v) for v in services.supervise_overdue_tickets(now=now).created.values()
+        )
     if train and Appeal.objects.filter(ticket__state=TicketState.CLOSED).exists():
         say("训练分类模型")
         train_demo_classifier(summary)

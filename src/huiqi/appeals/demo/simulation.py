@@ -178,7 +178,12 @@ class Simulator:
             a["registered_at"],
             actor,
             getattr(actor, "role", "") or "",
-            data={"channel": a["channel"], "kind": a["kind"], "priority": a["priority"], "time_limit": self.p.limit.label},
+            data={
+                "channel": a["channel"],
+                "kind": a["kind"],
+                "priority": a["priority"],
+                "time_limit": self.p.limit.label,
+            },
         )
 
     def instruct(self, t: dt.datetime) -> dt.datetime:
@@ -186,7 +191,9 @@ class Simulator:
         instruction = self.rng.choice(T.INSTRUCTIONS)
 
         def apply() -> None:
-            self.p.appeal.update(leader_instruction=instruction, instructed_by=self.actors.leader, instructed_at=at)
+            self.p.appeal.update(
+                leader_instruction=instruction, instructed_by=self.actors.leader, instructed_at=at
+            )
 
         self.event(
             A.INSTRUCT, S.AWAITING_DISPATCH, at, self.actors.leader, Role.LEADER,
@@ -206,13 +213,23 @@ class Simulator:
         self.p.appeal["closed_at"] = at
 
     def direct_reply(self, t: dt.datetime) -> None:
-        agent = self.p.appeal["registered_by"] if getattr(self.p.appeal["registered_by"], "role", "") == Role.AGENT else self.rng.choice(self.actors.agents)
+        agent = (
+            self.p.appeal["registered_by"]
+            if getattr(self.p.appeal["registered_by"], "role", "") == Role.AGENT
+            else self.rng.choice(self.actors.agents)
+        )
         at = t + dt.timedelta(minutes=self.rng.randint(3, 25))
         text = self.rng.choice(T.DIRECT_REPLIES).format(topic=self.topic)
 
         def apply() -> None:
             self.p.replies.append(
-                {"text": text, "status": ReplyStatus.DIRECT, "author": agent, "department_id": getattr(agent, "department_id", None), "submitted_at": at}
+                {
+                    "text": text,
+                    "status": ReplyStatus.DIRECT,
+                    "author": agent,
+                    "department_id": getattr(agent, "department_id", None),
+                    "submitted_at": at,
+                }
             )
             self.ticket["replied_at"] = at
             self.close(at, Closure.DIRECT_REPLY)
@@ -275,7 +292,9 @@ class Simulator:
         self.event(A.ACCEPT, S.ACCEPTED, t, handler, Role.HANDLER, department_id=lead,
                    apply=lambda: self.ticket.update(accepted_at=t))  # fmt: skip
         limit_hours = float(self.ticket["time_limit_value"]) * (
-            float(workdays.hours_per_working_day()) if self.ticket["time_limit_unit"] == "working_days" else 1.0
+            float(workdays.hours_per_working_day())
+            if self.ticket["time_limit_unit"] == "working_days"
+            else 1.0
         )
         if self.ticket.get("stuck"):  # a recent ticket its department sits on: overdue now
             share = self.rng.uniform(1.3, 3.0)
@@ -301,15 +320,30 @@ class Simulator:
             reason = self.rng.choice(T.SEND_BACK_REASONS)
 
             def sent_back() -> None:
-                self.p.replies[-1].update(status=ReplyStatus.SENT_BACK, reviewed_by=self.actors.dispatcher, reviewed_at=t, review_comment=reason)
+                self.p.replies[-1].update(
+                    status=ReplyStatus.SENT_BACK,
+                    reviewed_by=self.actors.dispatcher,
+                    reviewed_at=t,
+                    review_comment=reason,
+                )
 
-            self.event(A.SEND_BACK_REPLY, S.ACCEPTED, t, self.actors.dispatcher, Role.DISPATCHER, reason=reason, apply=sent_back)
+            self.event(
+                A.SEND_BACK_REPLY,
+                S.ACCEPTED,
+                t,
+                self.actors.dispatcher,
+                Role.DISPATCHER,
+                reason=reason,
+                apply=sent_back,
+            )
             t = self.hours(t, 1, 6)
             self.submit(t, handler, lead, self.reply_text())
         t = self.hours(t, 0.3, 4)
 
         def approved() -> None:
-            self.p.replies[-1].update(status=ReplyStatus.APPROVED, reviewed_by=self.actors.dispatcher, reviewed_at=t)
+            self.p.replies[-1].update(
+                status=ReplyStatus.APPROVED, reviewed_by=self.actors.dispatcher, reviewed_at=t
+            )
             self.ticket["replied_at"] = t
             self.withdraw_extension(t)
 
@@ -319,13 +353,21 @@ class Simulator:
     def reply_text(self) -> str:
         r = self.rng
         return (
-            r.choice(T.REPLY_OPENINGS) + r.choice(T.REPLY_ACTIONS).format(topic=self.topic) + r.choice(T.REPLY_CLOSINGS)
+            r.choice(T.REPLY_OPENINGS)
+            + r.choice(T.REPLY_ACTIONS).format(topic=self.topic)
+            + r.choice(T.REPLY_CLOSINGS)
         )
 
     def submit(self, at: dt.datetime, handler: Any, lead: int, text: str) -> None:
         def apply() -> None:
             self.p.replies.append(
-                {"text": text, "status": ReplyStatus.PENDING_REVIEW, "author": handler, "department_id": lead, "submitted_at": at}
+                {
+                    "text": text,
+                    "status": ReplyStatus.PENDING_REVIEW,
+                    "author": handler,
+                    "department_id": lead,
+                    "submitted_at": at,
+                }
             )
 
         self.event(A.SUBMIT_REPLY, S.REPLY_REVIEW, at, handler, Role.HANDLER, department_id=lead, apply=apply)
@@ -335,7 +377,13 @@ class Simulator:
         days = Decimal(self.rng.choice([2, 3, 5]))
         reason = self.rng.choice(T.EXTENSION_REASONS)
         self.p.extensions.append(
-            {"requested_days": days, "reason": reason, "requested_by": handler, "requested_at": t, "decision": ExtensionDecision.PENDING}
+            {
+                "requested_days": days,
+                "reason": reason,
+                "requested_by": handler,
+                "requested_at": t,
+                "decision": ExtensionDecision.PENDING,
+            }
         )
         self.event(A.REQUEST_EXTENSION, self.ticket["state"], t, handler, Role.HANDLER, reason=reason, department_id=lead,
                    data={"extension": {"requested_days": str(days)}})  # fmt: skip
@@ -411,13 +459,30 @@ class Simulator:
         else:
             comment, resolved = self.rng.choice(T.SATISFIED_COMMENTS), self.rng.random() < 0.97
         method = FollowUpMethod.ONLINE if online else FollowUpMethod.CALL
-        row = {"method": method, "is_resolved": resolved, "satisfaction": satisfaction, "comment": comment, "recorded_by": actor, "recorded_at": at, "reply_index": len(self.p.replies) - 1}
+        row = {
+            "method": method,
+            "is_resolved": resolved,
+            "satisfaction": satisfaction,
+            "comment": comment,
+            "recorded_by": actor,
+            "recorded_at": at,
+            "reply_index": len(self.p.replies) - 1,
+        }
         data = {"follow_up": {"method": method, "is_resolved": resolved, "satisfaction": satisfaction}}
         role = Role.ENTERPRISE if online else Role.AGENT
         if not closes:
-            self.event(A.RECORD_FOLLOW_UP, S.CLOSED, at, actor, role, data=data, apply=lambda: self.p.follow_ups.append(row))
+            self.event(
+                A.RECORD_FOLLOW_UP,
+                S.CLOSED,
+                at,
+                actor,
+                role,
+                data=data,
+                apply=lambda: self.p.follow_ups.append(row),
+            )
             return "closed"
         if satisfaction == Satisfaction.DISSATISFIED and reopens_left:
+
             def reopen() -> None:
                 self.p.follow_ups.append(row)
                 t = self.ticket
@@ -437,9 +502,7 @@ class Simulator:
         return "closed"
 
 
-def compose_text(
-    *, rng: random.Random, code: str, kind: str, department: str
-) -> tuple[str, str]:
+def compose_text(*, rng: random.Random, code: str, kind: str, department: str) -> tuple[str, str]:
     """(title, content) of an appeal of category `code` and `kind`."""
     leaf = T.LEAVES[code]
     subject, problem = rng.choice(leaf.subjects), rng.choice(leaf.problems)
@@ -464,4 +527,3 @@ def compose_text(
 
 def caller_name(rng: random.Random) -> str:
     return rng.choice(T.SURNAMES) + rng.choice(T.TITLES if rng.random() < 0.6 else T.GIVEN)
-

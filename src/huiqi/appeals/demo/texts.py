@@ -18,7 +18,9 @@ class LeafTexts:
 
 
 def _leaf(topic: str, subjects: str, problems: str, questions: str) -> LeafTexts:
-    return LeafTexts(topic, tuple(subjects.split("/")), tuple(problems.split("/")), tuple(questions.split("/")))
+    return LeafTexts(
+        topic, tuple(subjects.split("/")), tuple(problems.split("/")), tuple(questions.split("/"))
+    )
 
 
 LEAVES: dict[str, LeafTexts] = {
@@ -248,7 +250,13 @@ LEAVES: dict[str, LeafTexts] = {
 }
 
 OPENINGS = ("您好，", "你好，", "", "", "我是公司负责人，", "我们是一家制造企业，", "我是企业的财务负责人，")
-HELP_ASKS = ("请帮忙协调解决。", "希望有关部门尽快处理。", "恳请相关部门帮助协调。", "请尽快给予答复。", "请帮忙催办。")
+HELP_ASKS = (
+    "请帮忙协调解决。",
+    "希望有关部门尽快处理。",
+    "恳请相关部门帮助协调。",
+    "请尽快给予答复。",
+    "请帮忙催办。",
+)
 COMPLAINT_ASKS = (
     "要求相关部门核实处理并给出书面答复。",
     "希望尽快纠正，给企业一个说法。",
@@ -285,7 +293,11 @@ SATISFIED_COMMENTS = ("处理很及时，满意。", "问题已解决，谢谢�
 FAIRLY_COMMENTS = ("基本解决，但时间有点长。", "答复还可以，希望后续跟进。")
 DISSATISFIED_COMMENTS = ("问题没有实质解决。", "答复敷衍，要求重新办理。", "承办单位没有联系企业。")
 RETURN_REASONS = ("不属于本单位职责，建议转{other}办理。", "该事项属区级事权，请改派属地办理。")
-EXTENSION_REASONS = ("需协调多个部门现场核查，申请延期。", "需等待第三方检测结果，申请延期。", "涉及历史遗留问题，需进一步调查。")
+EXTENSION_REASONS = (
+    "需协调多个部门现场核查，申请延期。",
+    "需等待第三方检测结果，申请延期。",
+    "涉及历史遗留问题，需进一步调查。",
+)
 PAUSE_REASONS = ("需企业补充相关证明材料。", "企业负责人出差，约定返回后现场核实。")
 SEND_BACK_REASONS = ("答复内容未说明具体办理时限，请补充。", "答复未回应企业的主要诉求，请重新答复。")
 REJECT_REASONS = ("时限充足，请按期办结。",)
@@ -295,6 +307,29 @@ INSTRUCTIONS = (
     "请认真核实，依法依规妥善处理，并将结果报我。",
 )
 CLOSE_REASONS = ("三次电话回访未接通，按规定办结。", "企业明确表示不需要回访。")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平", "刚", "华", "飞")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
+GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+    "华",
+    "飞",
+)
 TITLES = ("经理", "总", "会计", "主任", "先生", "女士")

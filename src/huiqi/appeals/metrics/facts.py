@@ -11,7 +11,7 @@ recomputes the whole fact from the ticket, its history, replies and follow-ups, 
 the difference to the sums, so running it twice, late, or for a ticket that did not change is
 harmless. `refresh_appeal_facts` does the same for many tickets (all, or those updated since a
 moment: Ticket.updated_at moves on every transition), for a scheduled catch-up and for back-fills;
-`sums.rebuild_appeal_sums` rebuilds every sum from the facts.
+`rebuild.rebuild_appeal_sums` rebuilds every sum from the facts.
 
 The definitions (which date, which tickets count) are in docs/metrics.md; the code follows them:
 * handling time: office time from registration to close, in working days (core.workdays), for
@@ -248,7 +248,7 @@ def refresh_appeal_facts(
 
 def rebuild_appeal_facts(*, chunk_size: int = 2000, progress: Any = None) -> int:
     """Recomputes every fact in bulk (a first fill or a change of definitions), without touching the
-    sums: call sums.rebuild_appeal_sums() afterwards. Terms already extracted are kept. Returns the
+    sums: call rebuild.rebuild_appeal_sums() afterwards. Terms already extracted are kept. Returns the
     number of facts written."""
     from django.db.models import Prefetch
 

@@ -25,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=2026, help="随机种子 (seed of the synthetic registry)"
         )
+        parser.add_argument(
+            "--appeals",
+            type=int,
+            default=4000,
+            help="演示诉求数量，覆盖最近一年 (appeals over the last year; 0 = categories and rules only), default 4000",
+        )
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条 (no progress bar)")
         parser.add_argument(
             "--url",
@@ -51,7 +57,10 @@ class Command(BaseCommand):
 
         try:
             result = demo.load_demo(
-                enterprise_count=options["enterprises"], seed=options["seed"], progress=progress
+                enterprise_count=options["enterprises"],
+                seed=options["seed"],
+                progress=progress,
+                appeal_count=max(0, options["appeals"]),
             )
         finally:
             bar.close()
@@ -68,6 +77,8 @@ class Command(BaseCommand):
             )
         if result.policies_summary:
             self.stdout.write(f"惠企政策 policies: {result.policies_summary}")
+        if result.appeals_summary:
+            self.stdout.write(f"企业诉求 appeals: {result.appeals_summary}")
         self.stdout.write(f"用时 elapsed: {result.seconds:.1f} s\n")
         header = ("用户名 Username", "角色 Role", "部门/企业 Department/Enterprise", "密码 Password")
         login_url = options["url"].rstrip("/") + "/accounts/login/"

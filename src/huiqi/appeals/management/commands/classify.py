@@ -23,7 +23,9 @@ class Command(BaseCommand):
     help = "用当前启用的诉求分类模型为 CSV 中每行 text 给出 label,confidence,top3（top3 以 | 分隔）。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--input", required=True, metavar="PATH.csv", help="输入文件（UTF-8 CSV，含 text 列）")
+        parser.add_argument(
+            "--input", required=True, metavar="PATH.csv", help="输入文件（UTF-8 CSV，含 text 列）"
+        )
         parser.add_argument("--output", required=True, metavar="PATH.csv", help="输出文件")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -27,9 +27,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--input", metavar="PATH.csv", help="训练文件（UTF-8 CSV，列 text,label）")
-        source.add_argument(
-            "--from-database", action="store_true", help="用数据库中已办结诉求的最终分类训练"
-        )
+        source.add_argument("--from-database", action="store_true", help="用数据库中已办结诉求的最终分类训练")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()

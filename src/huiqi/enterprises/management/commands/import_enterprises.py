@@ -32,13 +32,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["path"])
         started = time.perf_counter()
+        # tqdm draws with "\r" on the raw stream: Django's OutputWrapper would add newlines and colour.
+        self.terminal = getattr(self.stderr, "_out", self.stderr)
         with ExitStack() as stack:
             bar = stack.enter_context(
                 tqdm(
                     total=0,
                     unit="行",
                     desc="导入企业",
-                    file=self.stderr,
+                    file=self.terminal,
                     disable=True if options["no_progress"] else None,  # None: only on a terminal
                     dynamic_ncols=True,
                 )
@@ -72,7 +74,7 @@ class Command(BaseCommand):
         if errors_path is None:
 
             def to_stderr(error: RowError) -> None:
-                with tqdm.external_write_mode(file=self.stderr):
+                with tqdm.external_write_mode(file=self.terminal):
                     self.stderr.write(error.describe())
 
             return to_stderr

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from huiqi.appeals.metrics import facts, sums
+from huiqi.appeals.metrics import facts, rebuild
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if not options["sums_only"]:
             count = facts.rebuild_appeal_facts()
             self.stdout.write(f"已重算 {count} 件诉求的统计事实。")
-        written = sums.rebuild_appeal_sums()
+        written = rebuild.rebuild_appeal_sums()
         self.stdout.write(
             "已重建汇总表：日汇总 {daily} 行，月汇总 {monthly} 行，关键词日计数 {daily_terms} 行，"
             "关键词月计数 {monthly_terms} 行。".format(**written)
