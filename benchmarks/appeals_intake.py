@@ -1,0 +1,303 @@
+"""Benchmark: appeal intake through the API (POST /api/v1/appeals/) on PostgreSQL under gunicorn.
+
+Target (issue 3, "Done means"): at least 200 appeals/s with p99 under 250 ms on the 2-core machine.
+
+What it does:
+1. starts a throw-away PostgreSQL 15 cluster under --work-dir (as the postgres user when run as root;
+   listening on a Unix socket only), migrates it, and seeds it: the category tree and rules of the
+   demo (appeals.demo.reference), --enterprises synthetic enterprises, and --accounts system accounts
+   of the 12345 platform (role agent, appeals.api) with their API tokens;
+2. starts gunicorn (gthread workers) serving the platform on 127.0.0.1 only;
+3. runs a load generator on loopback: --concurrency Python threads, each with a keep-alive
+   http.client connection, POSTing appeals (texts from the demo's phrases, an enterprise USCC, a unique
+   external id) with a token; bounded by --requests and --seconds; a warm-up first;
+4. reports appeals/s and latency percentiles, checks every appeal got a number and the audit chain
+   is intact (`verify_audit_chain`), and stops gunicorn and PostgreSQL.
+
+    .venv/bin/python benchmarks/appeals_intake.py                    # defaults below
+    .venv/bin/python benchmarks/appeals_intake.py --workers 3 --threads 8 --concurrency 24
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv" / "bin"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PASSWORD = "Huiqi@2026bench"
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------------
+
+
+def _as_postgres() -> list[str]:
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def start_postgres(folder: Path, port: int, settings: list[str]) -> str:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    data = folder / "data"
+    subprocess.run(
+        [*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+         "--encoding=UTF8", "--locale=C.UTF-8"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    options = f"-p {port} -k {folder} -c listen_addresses='' " + " ".join(f"-c {s}" for s in settings)
+    subprocess.run(
+        [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
+         options, "start"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return f"postgresql://postgres@/postgres?host={folder}&port={port}"
+
+
+def stop_postgres(folder: Path) -> None:
+    subprocess.run(
+        [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "stop"],
+        check=False, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+# --- seeding (in this process, against the benchmark database) ----------------------------------------------
+
+
+def seed(*, enterprises: int, accounts: int, work: Path) -> tuple[list[str], list[str], list[str]]:
+    """(tokens, enterprise USCCs, category codes)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from huiqi.accounts import services as account_services
+    from huiqi.accounts.enums import DepartmentLevel, Role
+    from huiqi.appeals.demo import DemoAppealsSummary, load_reference
+    from huiqi.appeals.demo.texts import LEAVES
+    from huiqi.enterprises import services as enterprise_services
+    from huiqi.enterprises.synthetic import write_enterprises_csv
+
+    call_command("migrate", verbosity=0)
+    centre = account_services.create_department(
+        actor=None, code="370100-RXZX", name="济南市12345市民服务热线中心", level=DepartmentLevel.CITY,
+        parent=None, region_code="370100", short_name="12345热线", sort_order=1,
+    )  # fmt: skip
+    load_reference(DemoAppealsSummary())  # categories, time limits, routing rules (departments absent: skipped)
+    path = work / "enterprises.csv"
+    write_enterprises_csv(path, enterprises, seed=7, region_prefix="3701")
+    enterprise_services.import_enterprises(path=path, file_name="bench.csv", actor=None)
+    tokens = []
+    for n in range(accounts):
+        user = account_services.create_staff_user(
+            actor=None, username=f"12345-platform-{n}", password=PASSWORD, role=Role.AGENT, department=centre,
+            full_name=f"12345 平台接口 {n}",
+        )  # fmt: skip
+        tokens.append(account_services.issue_api_token(user=user).key)
+    from huiqi.enterprises import selectors as enterprise_selectors  # noqa: F401  (app registry loaded)
+    from django.apps import apps
+
+    usccs = list(apps.get_model("enterprises", "Enterprise").objects.values_list("uscc", flat=True))
+    return tokens, usccs, [code for code in LEAVES]
+
+
+# --- load -------------------------------------------------------------------------------------------------
+
+
+class Load:
+    def __init__(self, *, port: int, tokens: list[str], usccs: list[str], codes: list[str], seed: int) -> None:
+        self.port, self.tokens, self.usccs, self.codes = port, tokens, usccs, codes
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.counter = 0
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.errors: list[str] = []
+
+    def body(self, n: int) -> bytes:
+        from huiqi.appeals.demo.simulation import compose_text
+
+        with self.lock:
+            code = self.rng.choice(self.codes)
+            kind = self.rng.choice(["consultation", "help", "complaint", "suggestion"])
+            title, content = compose_text(rng=self.rng, code=code, kind=kind, department="")
+            uscc = self.rng.choice(self.usccs)
+            channel = self.rng.choice(["hotline", "web", "app"])
+        payload = {
+            "channel": channel, "kind": kind, "title": title, "content": content, "enterprise_uscc": uscc,
+            "caller_name": "王经理", "caller_phone": "13912345678", "external_id": f"BENCH-{n:08d}",
+        }  # fmt: skip
+        return json.dumps(payload, ensure_ascii=False).encode()
+
+    def next_number(self) -> int:
+        with self.lock:
+            self.counter += 1
+            return self.counter
+
+    def worker(self, index: int, until: float, limit: int, record: bool) -> None:
+        token = self.tokens[index % len(self.tokens)]
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        while time.monotonic() < until:
+            n = self.next_number()
+            if n > limit:
+                break
+            body = self.body(n)
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/api/v1/appeals/", body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                status, payload = 0, str(exc).encode()
+            elapsed = time.perf_counter() - started
+            with self.lock:
+                if record:
+                    self.latencies.append(elapsed)
+                    self.statuses[status] = self.statuses.get(status, 0) + 1
+                if status != 201 and len(self.errors) < 5:
+                    self.errors.append(f"{status}: {payload[:300]!r}")
+        connection.close()
+
+    def run(self, *, concurrency: int, requests: int, seconds: float, record: bool) -> float:
+        until = time.monotonic() + seconds
+        limit = self.counter + requests
+        threads = [
+            threading.Thread(target=self.worker, args=(i, until, limit, record), daemon=True)
+            for i in range(concurrency)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def wait_for(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/open311/v2/services.json")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/huiqi-bench-intake"))
+    parser.add_argument("--pg-port", type=int, default=55432)
+    parser.add_argument("--pg-setting", action="append", default=[], help="e.g. shared_buffers=256MB")
+    parser.add_argument("--port", type=int, default=18431, help="gunicorn port on 127.0.0.1")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=6)
+    parser.add_argument("--concurrency", type=int, default=16, help="client threads")
+    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--seconds", type=float, default=90, help="upper bound of the measured run")
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--enterprises", type=int, default=2000)
+    parser.add_argument("--accounts", type=int, default=4)
+    options = parser.parse_args()
+
+    work = options.work_dir
+    cluster = work / "pg"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    server = start_postgres(cluster, options.pg_port, ["max_connections=100", *options.pg_setting])
+    url = server.replace("/postgres?", "/huiqi_bench?")
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute("CREATE DATABASE huiqi_bench")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "huiqi.settings",
+        "HUIQI_VAR_DIR": str(work / "var"),
+        "HUIQI_TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+        "DEBUG": "0",
+        "LOG_LEVEL": "ERROR",
+    }
+    os.environ.update(env)
+    gunicorn = None
+    try:
+        print(f"seeding: {options.enterprises} enterprises, {options.accounts} platform accounts ...", flush=True)
+        tokens, usccs, codes = seed(enterprises=options.enterprises, accounts=options.accounts, work=work)
+        gunicorn = subprocess.Popen(
+            [str(VENV / "gunicorn"), "huiqi.wsgi", "--bind", f"127.0.0.1:{options.port}",
+             "--worker-class", "gthread", "--workers", str(options.workers), "--threads", str(options.threads),
+             "--keep-alive", "30", "--log-level", "warning"],
+            env=env, cwd=ROOT,
+        )  # fmt: skip
+        wait_for(options.port)
+        load = Load(port=options.port, tokens=tokens, usccs=usccs, codes=codes, seed=11)
+        load.run(concurrency=options.concurrency, requests=options.warmup, seconds=60, record=False)
+        load_before = os.getloadavg()[0]
+        elapsed = load.run(
+            concurrency=options.concurrency, requests=options.requests, seconds=options.seconds, record=True
+        )
+        load_after = os.getloadavg()[0]
+        ok = load.statuses.get(201, 0)
+        latencies = [x * 1000 for x in load.latencies]
+        print(
+            json.dumps(
+                {
+                    "workers": options.workers, "threads": options.threads, "concurrency": options.concurrency,
+                    "requests": len(latencies), "created_201": ok, "statuses": load.statuses,
+                    "seconds": round(elapsed, 2), "appeals_per_second": round(ok / elapsed, 1),
+                    "p50_ms": round(statistics.median(latencies), 1),
+                    "p95_ms": round(percentile(latencies, 0.95), 1),
+                    "p99_ms": round(percentile(latencies, 0.99), 1),
+                    "max_ms": round(max(latencies), 1), "load_average": [round(load_before, 1), round(load_after, 1)],
+                },
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )  # fmt: skip
+        for error in load.errors:
+            print("error:", error, file=sys.stderr)
+        from huiqi.appeals.models import Appeal
+        from huiqi.core.audit import verify_audit_chain
+
+        numbers = Appeal.objects.filter(external_id__startswith="BENCH-").values_list("number", flat=True)
+        print(f"appeals in the database: {len(numbers)}, distinct numbers: {len(set(numbers))}")
+        report = verify_audit_chain()
+        print(f"audit chain: {'intact' if report.is_intact else 'BROKEN ' + report.problem} "
+              f"({report.event_count} events)")  # fmt: skip
+    finally:
+        if gunicorn is not None:
+            gunicorn.send_signal(signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+        from django.db import connections
+
+        connections.close_all()
+        stop_postgres(cluster)
+
+
+if __name__ == "__main__":
+    main()
