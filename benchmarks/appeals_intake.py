@@ -190,6 +190,37 @@ class Load:
         return time.perf_counter() - started
 
 
+class WaitSampler(threading.Thread):
+    """Samples pg_stat_activity every 20 ms while the load runs: what the benchmark's backends are
+    doing (running, waiting for the audit chain's advisory lock, for a row lock such as the day's
+    number counter, for the WAL flush, or idle in a transaction while the application computes)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.samples, self.stop = url, 0, threading.Event()
+        self.counts: dict[str, int] = {}
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            while not self.stop.is_set():
+                rows = connection.execute(
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), state, count(*) "
+                    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state <> 'idle' GROUP BY 1, 2"
+                ).fetchall()
+                self.samples += 1
+                for event, state, n in rows:
+                    key = f"{state} / {event}"
+                    self.counts[key] = self.counts.get(key, 0) + n
+                time.sleep(0.02)
+
+    def report(self) -> dict[str, float]:
+        """Average number of backends in each state per sample."""
+        return {k: round(v / max(1, self.samples), 2) for k, v in sorted(self.counts.items(), key=lambda x: -x[1])}
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -216,6 +247,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18431, help="gunicorn port on 127.0.0.1")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=6)
+    parser.add_argument("--worker-class", default="gthread", help="gthread or sync")
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--seconds", type=float, default=90, help="upper bound of the measured run")
@@ -250,7 +282,8 @@ def main() -> None:
         tokens, usccs, codes = seed(enterprises=options.enterprises, accounts=options.accounts, work=work)
         gunicorn = subprocess.Popen(
             [str(VENV / "gunicorn"), "huiqi.wsgi", "--bind", f"127.0.0.1:{options.port}",
-             "--worker-class", "gthread", "--workers", str(options.workers), "--threads", str(options.threads),
+             "--worker-class", options.worker_class, "--workers", str(options.workers),
+             "--threads", str(options.threads),
              "--keep-alive", "30", "--log-level", "warning"],
             env=env, cwd=ROOT,
         )  # fmt: skip
@@ -258,9 +291,12 @@ def main() -> None:
         load = Load(port=options.port, tokens=tokens, usccs=usccs, codes=codes, seed=11)
         load.run(concurrency=options.concurrency, requests=options.warmup, seconds=60, record=False)
         load_before = os.getloadavg()[0]
+        sampler = WaitSampler(url)
+        sampler.start()
         elapsed = load.run(
             concurrency=options.concurrency, requests=options.requests, seconds=options.seconds, record=True
         )
+        sampler.stop.set()
         load_after = os.getloadavg()[0]
         ok = load.statuses.get(201, 0)
         latencies = [x * 1000 for x in load.latencies]
@@ -279,6 +315,7 @@ def main() -> None:
             ),
             flush=True,
         )  # fmt: skip
+        print("backends per sample (state / wait):", json.dumps(sampler.report(), ensure_ascii=False))
         for error in load.errors:
             print("error:", error, file=sys.stderr)
         from huiqi.appeals.models import Appeal

@@ -39,6 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "huiqi_bench_metrics"
 YEAR = 2025
+#: Facts of generated appeals get ids from here (no Appeal row); real appeals of --walk stay below.
+SYNTHETIC_IDS = 1_000_000_000
 
 CATEGORY_TREE = [
     ("政策兑现", ["奖补资金", "税费优惠", "政策咨询", "资质认定", "免申即享"]),
@@ -64,16 +66,17 @@ MORPHEMES = (
 
 def configure(args: argparse.Namespace) -> str:
     work = Path(args.work_dir)
-    if work.exists():
+    if work.exists() and not args.reuse:
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
     os.environ["HUIQI_VAR_DIR"] = str(work)
     if args.postgres:
         import psycopg
 
-        with psycopg.connect(args.postgres, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            connection.execute(f"CREATE DATABASE {BENCH_DB}")
+        if not args.reuse:
+            with psycopg.connect(args.postgres, autocommit=True) as connection:
+                connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+                connection.execute(f"CREATE DATABASE {BENCH_DB}")
         os.environ["DATABASE_URL"] = urlunsplit(urlsplit(args.postgres)._replace(path=f"/{BENCH_DB}"))
         engine = "PostgreSQL"
     else:
@@ -176,7 +179,7 @@ def generate_facts(args: argparse.Namespace, departments, categories, seed: int 
 
     frame = pl.DataFrame(
         {
-            "appeal_id": np.arange(1, n + 1),
+            "appeal_id": np.arange(1, n + 1) + SYNTHETIC_IDS,
             "registered_on": registered,
             "closed_on": closed_on,
             "followed_up_on": followed_on,
@@ -257,9 +260,11 @@ def walk_tickets(count: int, departments) -> tuple[int, list[float]]:
     from huiqi.appeals import services
     from huiqi.appeals.metrics.facts import refresh_appeal_fact
 
-    agent = User.objects.create(username="bench-agent", role="agent", full_name="坐席")
-    dispatcher = User.objects.create(username="bench-dispatcher", role="dispatcher", full_name="派单")
-    handler = User.objects.create(username="bench-handler", role="handler", department=departments[0])
+    agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"role": "agent"})
+    dispatcher, _ = User.objects.get_or_create(username="bench-dispatcher", defaults={"role": "dispatcher"})
+    handler, _ = User.objects.get_or_create(
+        username="bench-handler", defaults={"role": "handler", "department": departments[0]}
+    )
     texts = [
         "新建厂房用电增容申请一个月没有进展，影响投产，请协调供电公司。",
         "高新技术企业奖补资金迟迟没有拨付，多次询问无果。",
@@ -304,44 +309,64 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--walk", type=int, default=200, help="real appeals walked for the refresh cost")
     parser.add_argument("--work-dir", default="/tmp/huiqi-bench-metrics")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the facts of the last run (same --work-dir)"
+    )
     args = parser.parse_args()
 
     engine = configure(args)
     from django.db.models import Count
     from django.test import Client
 
-    from huiqi.accounts.models import User
+    from huiqi.accounts.models import Department, User
     from huiqi.appeals.metrics import rebuild
     from huiqi.appeals.metrics.models import (
         AppealDailyStats,
+        AppealDepartmentDailyStats,
         AppealFact,
         AppealMonthlyStats,
         AppealTermDaily,
         AppealTermMonthly,
     )
     from huiqi.appeals.metrics.periods import Period, period_for
-    from huiqi.appeals.metrics.selectors import MetricsFilters, MetricsQuery, appeal_metrics
+    from huiqi.appeals.metrics.query import MetricsFilters, MetricsQuery
+    from huiqi.appeals.metrics.selectors import appeal_metrics
+    from huiqi.appeals.models import Category
 
-    departments, categories = reference_data()
-    started = time.perf_counter()
-    frame = generate_facts(args, departments, categories)
-    generate_s = time.perf_counter() - started
-    started = time.perf_counter()
-    load_facts(frame, engine)
-    load_s = time.perf_counter() - started
-    in_year = int((frame["registered_on"].dt.year() == YEAR).sum())
-    del frame
+    generate_s = load_s = 0.0
+    if args.reuse and AppealFact.objects.exists():
+        departments = list(Department.objects.filter(code__startswith="B").order_by("sort_order"))
+        categories = list(
+            Category.objects.filter(parent__isnull=False).order_by("parent__sort_order", "sort_order")
+        )
+    else:
+        departments, categories = reference_data()
+        started = time.perf_counter()
+        frame = generate_facts(args, departments, categories)
+        generate_s = time.perf_counter() - started
+        started = time.perf_counter()
+        load_facts(frame, engine)
+        load_s = time.perf_counter() - started
+        del frame
+    in_year = AppealFact.objects.filter(registered_on__year=YEAR).count()
     started = time.perf_counter()
     written = rebuild.rebuild_appeal_sums()
     rebuild_s = time.perf_counter() - started
     if engine == "PostgreSQL":
         from django.db import connection
 
+        tables = (
+            AppealDailyStats,
+            AppealMonthlyStats,
+            AppealDepartmentDailyStats,
+            AppealTermDaily,
+            AppealTermMonthly,
+        )
         with connection.cursor() as cursor:
-            for model in (AppealDailyStats, AppealMonthlyStats, AppealTermDaily, AppealTermMonthly):
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+            for model in tables:
+                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
-    dispatcher = User.objects.create(username="bench-leader", role="leader", full_name="领导")
+    dispatcher, _ = User.objects.get_or_create(username="bench-leader", defaults={"role": "leader"})
     busiest = (
         AppealFact.objects.exclude(department_id=0)
         .values("department_id")
@@ -351,7 +376,9 @@ def main() -> None:
         .first()
     )
     busiest_department = next(d for d in departments if d.pk == busiest["department_id"])
-    handler = User.objects.create(username="bench-dept", role="handler", department=busiest_department)
+    handler, _ = User.objects.update_or_create(
+        username="bench-dept", defaults={"role": "handler", "department": busiest_department}
+    )
     year = period_for("year", dt.date(YEAR, 6, 1))
     month = period_for("month", dt.date(YEAR, 10, 1))
     week = period_for("week", dt.date(YEAR, 11, 12))
@@ -382,7 +409,7 @@ def main() -> None:
     print(f"- generated in {generate_s:.1f} s, loaded in {load_s:.1f} s, sums rebuilt in {rebuild_s:.1f} s")
     print(
         f"- rows: daily sums {written['daily']:,}, monthly sums {written['monthly']:,}, "
-        f"daily term counts {written['daily_terms']:,}, monthly term counts {written['monthly_terms']:,}"
+        f"per day and department {written['department_daily']:,}, daily term counts {written['daily_terms']:,}, monthly term counts {written['monthly_terms']:,}"
     )
     print(f"- busiest department: {busiest['n']:,} facts\n")
     print(

@@ -6,12 +6,19 @@ import datetime
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
+from huiqi.appeals import selectors_tickets
+from huiqi.appeals.enums import Channel, SupervisionLevel
+from huiqi.appeals.enums import TicketState as S
+from huiqi.appeals.metrics.models import AppealMonthlyStats
+from huiqi.appeals.models import Supervision
 from huiqi.core import home
 from huiqi.core.audit import record_event
 from huiqi.core.notifications import services as notification_services
 from huiqi.enterprises.models import ImportBatch
-from tests.factories import EnterpriseFactory, EnterpriseUserFactory, UserFactory
+from tests.appeals.factories import AppealFactory, TicketFactory
+from tests.factories import DepartmentFactory, EnterpriseFactory, EnterpriseUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +144,141 @@ def test_home_page_renders_for_an_enterprise_user(client):
     client.force_login(EnterpriseUserFactory(enterprises=[EnterpriseFactory(name="本企业有限公司")]))
     html = client.get(reverse("core:home")).content.decode()
     assert "本企业有限公司" in html
+
+
+# --- the appeals' figures (appeals.selectors_home.workbench_counts) ---------------------------------------
+
+
+def work(page: home.Home) -> dict[str, home.Stat]:
+    return {s.label: s for s in page.work}
+
+
+def test_agent_sees_own_registrations_of_today_and_replies_awaiting_follow_up():
+    agent, colleague = UserFactory(role="agent"), UserFactory(role="agent")
+    now = timezone.now()
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    AppealFactory.create_batch(2, registered_by=agent, registered_at=now)
+    AppealFactory(registered_by=agent, registered_at=midnight - datetime.timedelta(minutes=1))  # yesterday
+    AppealFactory(registered_by=colleague, registered_at=now)
+    TicketFactory.create_batch(3, state=S.REPLIED)
+    TicketFactory(state=S.CLOSED)
+    figures = work(home.home_for(agent))
+    assert figures["今日登记"].value == "2"
+    assert figures["待回访"].value == "3"
+    assert figures["待回访"].url == reverse("appeals:follow_up_queue")
+    assert figures["待回访"].tone == "warning"
+
+
+def test_dispatcher_sees_dispatch_review_and_extension_queues():
+    TicketFactory.create_batch(3, state=S.AWAITING_DISPATCH)
+    TicketFactory(state=S.REPLY_REVIEW)
+    TicketFactory(state=S.ACCEPTED, pending_extension=2)
+    TicketFactory(state=S.ACCEPTED)
+    figures = work(home.home_for(UserFactory(role="dispatcher")))
+    assert figures["待派单"].value == "3"
+    assert figures["待派单"].tone == "danger"
+    assert figures["待派单"].url == reverse("appeals:dispatch_queue")
+    assert figures["答复待审"].value == "1"
+    assert figures["延期待批"].value == "1"
+    assert figures["延期待批"].url == reverse("appeals:review_queue") + "?tab=extensions"
+
+
+def test_handler_counts_only_its_department_and_match_the_department_queue():
+    mine, other = DepartmentFactory(), DepartmentFactory()
+    handler = UserFactory(role="handler", department=mine)
+    TicketFactory.create_batch(2, state=S.DISPATCHED, lead_department=mine)
+    TicketFactory(state=S.DISPATCHED, lead_department=other).assisting_departments.add(mine)  # assisted
+    TicketFactory(state=S.ACCEPTED, lead_department=mine)
+    TicketFactory(warned=True, lead_department=mine)
+    TicketFactory(overdue=True, lead_department=mine)
+    # Another department's work, in every state counted: none of it shows.
+    TicketFactory(state=S.DISPATCHED, lead_department=other)
+    TicketFactory(state=S.ACCEPTED, lead_department=other)
+    TicketFactory(warned=True, lead_department=other)
+    TicketFactory.create_batch(2, overdue=True, lead_department=other)
+
+    figures = work(home.home_for(handler))
+    assert figures["待签收"].value == "3"
+    assert figures["待签收"].url == reverse("appeals:department_queue") + "?state=dispatched"
+    assert figures["办理中"].value == "3"  # accepted: the plain one, the warned one, the overdue one
+    assert figures["临期预警"].value == "1"
+    assert figures["已超期"].value == "1"
+    assert figures["已超期"].tone == "danger"
+    queue = selectors_tickets.department_work_queue(user=handler)
+    assert figures["待签收"].value == str(queue.counts["dispatched"])
+    assert figures["办理中"].value == str(queue.counts["accepted"])
+    assert (figures["临期预警"].value, figures["已超期"].value) == (str(queue.warning), str(queue.overdue))
+
+
+def test_supervisor_sees_overdue_warning_and_supervisions_of_open_tickets():
+    late = TicketFactory.create_batch(2, overdue=True)
+    TicketFactory(warned=True)
+    closed = TicketFactory(state=S.CLOSED)
+    for ticket in (late[0], closed):
+        Supervision.objects.create(
+            ticket=ticket,
+            level=SupervisionLevel.OVERDUE,
+            reason="超过办理时限",
+            deadline_at=ticket.deadline_at,
+            created_at=timezone.now(),
+        )
+    figures = work(home.home_for(UserFactory(role="supervisor")))
+    assert figures["超期工单"].value == "2"
+    assert figures["超期工单"].url == reverse("appeals:supervision_queue") + "#overdue-tickets"
+    assert figures["预警工单"].value == "1"
+    assert figures["督办中"].value == "1"  # the closed ticket's supervision is done with
+
+
+def test_leader_sees_mayor_line_queue_and_this_months_volume_and_on_time_rate():
+    TicketFactory.create_batch(2, state=S.AWAITING_INSTRUCTION, appeal__channel=Channel.MAYOR_LINE)
+    month = timezone.localdate().replace(day=1)
+    cell = {"channel": "hotline", "category_id": 0, "category_l1_id": 0, "department_id": 0}
+    AppealMonthlyStats.objects.create(
+        month=month, kind="help", registered=30, handled_closed=8, on_time=7, **cell
+    )
+    AppealMonthlyStats.objects.create(
+        month=month, kind="complaint", registered=12, handled_closed=2, on_time=1, **cell
+    )
+    last_month = (month - datetime.timedelta(days=1)).replace(day=1)
+    AppealMonthlyStats.objects.create(
+        month=last_month, kind="help", registered=500, handled_closed=90, **cell
+    )
+
+    figures = work(home.home_for(UserFactory(role="leader", department=None)))
+    assert figures["直通车待批示"].value == "2"
+    assert figures["直通车待批示"].url == reverse("appeals:mayor_line")
+    assert figures["本月受理"].value == "42"
+    assert figures["本月按时办结率"].value == "80.0%"  # (7 + 1) / (8 + 2)
+    assert figures["本月按时办结率"].note == "办结 10 件"
+
+
+def test_leader_with_nothing_closed_this_month_sees_a_dash_not_a_rate():
+    figures = work(home.home_for(UserFactory(role="leader", department=None)))
+    assert figures["本月按时办结率"].value == "—"
+    assert figures["本月受理"].value == "0"
+
+
+def test_enterprise_sees_only_its_own_open_appeals_and_those_to_evaluate():
+    own, other = EnterpriseFactory(), EnterpriseFactory()
+    TicketFactory(state=S.ACCEPTED, appeal__enterprise=own)
+    TicketFactory(state=S.REPLIED, appeal__enterprise=own)
+    TicketFactory(state=S.CLOSED, appeal__enterprise=own)
+    TicketFactory.create_batch(3, state=S.ACCEPTED, appeal__enterprise=other)
+    figures = work(home.home_for(EnterpriseUserFactory(enterprises=[own])))
+    assert figures["办理中的诉求"].value == "2"
+    assert figures["待评价"].value == "1"
+    assert figures["待评价"].url == reverse("appeals:my_appeals")
+
+
+@pytest.mark.parametrize("role", ["system_admin", "security_admin", "audit_admin", "specialist"])
+def test_roles_without_appeals_work_get_no_appeals_figures(role):
+    assert home.home_for(UserFactory(role=role)).work == []
+
+
+def test_dispatcher_home_page_shows_the_appeals_row_with_links(client):
+    TicketFactory(state=S.AWAITING_DISPATCH)
+    client.force_login(UserFactory(role="dispatcher"))
+    html = client.get(reverse("core:home")).content.decode()
+    row = html[html.index('id="home-work"') : html.index('id="home-stats"')]
+    assert "待派单" in row
+    assert f'href="{reverse("appeals:dispatch_queue")}"' in row

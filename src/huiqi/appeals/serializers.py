@@ -273,6 +273,32 @@ class AppealSerializer(serializers.ModelSerializer):
         return selectors.caller_phone_for(user=self.context["request"].user, appeal=appeal)
 
 
+class ReceiptTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=TicketState.choices)
+    version = serializers.IntegerField()
+    deadline_at = serializers.DateTimeField()
+    deadline_is_provisional = serializers.BooleanField()
+
+
+class AppealReceiptSerializer(serializers.Serializer):
+    """The answer to a registration: the number and what the enterprise and the pushing system need
+    to follow it up (GET /api/v1/appeals/<number>/ gives the whole appeal)."""
+
+    number = serializers.CharField(help_text="诉求编号")
+    registered_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    is_red_list = serializers.BooleanField()
+    enterprise = EnterpriseRefSerializer(allow_null=True)
+    category = serializers.CharField(allow_null=True, help_text="分类编码")
+    similar_to = serializers.CharField(allow_null=True, help_text="疑似重复的在办诉求编号（待派单员判断是否并单）")
+    source_system = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    ticket = ReceiptTicketSerializer()
+
+
 class TicketEventSerializer(serializers.ModelSerializer):
     action_label = serializers.SerializerMethodField()
     actor = serializers.SerializerMethodField()

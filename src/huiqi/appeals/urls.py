@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from huiqi.appeals import urls_intake, urls_tickets
+from huiqi.appeals import urls_attachments, urls_intake, urls_tickets
 from huiqi.appeals.metrics import views as metrics_views
 
 app_name = "appeals"
@@ -12,4 +12,5 @@ urlpatterns = [
     path("metrics/export.xlsx", metrics_views.metrics_export, name="metrics_export"),
     *urls_intake.urlpatterns,
     *urls_tickets.urlpatterns,
+    *urls_attachments.urlpatterns,
 ]

@@ -10,7 +10,9 @@ enterprises.selectors.registry_summary), because everyone lands here after signi
 - system administrator: the latest imports and the holiday schedule of this year and next;
 - security administrator: accounts enabled, disabled, never used, locked out now;
 - audit administrator: the last 24 hours of the audit log and ready-made searches;
-- enterprise user: the enterprises it acts for.
+- enterprise user: the enterprises it acts for;
+- roles of the 12345 enterprise line (agent, dispatcher, handler, supervisor, leader, enterprise): a
+  row of figures of their appeals queues (APPEAL_FIGURES), counted by appeals.selectors_home.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.utils import timezone
 
 from huiqi.accounts import selectors as account_selectors
 from huiqi.accounts.enums import Role
+from huiqi.appeals import selectors_home as appeal_selectors
 from huiqi.core import calendar_selectors, selectors, workdays
 from huiqi.enterprises import selectors as enterprise_selectors
 
@@ -74,6 +77,72 @@ class Home:
     stats: list[Stat]
     panels: list[Panel]
     show_registry_search: bool
+    work: list[Stat] = field(default_factory=list)  # the appeals queues' figures, a row of their own
+
+
+@dataclass(frozen=True)
+class AppealFigure:
+    """One figure of APPEAL_FIGURES: a key of appeals.selectors_home.workbench_counts, its card and
+    the queue page it opens. `note` may name other keys ({month_handled_closed}); `tone` colours
+    the card when the figure is not zero (work waiting, or late)."""
+
+    key: str
+    label: str
+    page: str
+    query: dict[str, str] | None = None
+    note: str = "件"
+    tone: str = ""
+    fragment: str = ""
+
+
+# What each role of the 12345 enterprise line sees first: the queues it works from.
+APPEAL_FIGURES: dict[str, list[AppealFigure]] = {
+    Role.AGENT: [
+        AppealFigure("registered_today", "今日登记", "appeals:hotline", note="件（本人登记）"),
+        AppealFigure(
+            "awaiting_follow_up", "待回访", "appeals:follow_up_queue", note="件已答复", tone="warning"
+        ),
+    ],
+    Role.DISPATCHER: [
+        AppealFigure("awaiting_dispatch", "待派单", "appeals:dispatch_queue", tone="danger"),
+        AppealFigure("replies_to_review", "答复待审", "appeals:review_queue", tone="warning"),
+        AppealFigure(
+            "extensions_to_approve", "延期待批", "appeals:review_queue", {"tab": "extensions"}, tone="warning"
+        ),
+    ],
+    Role.HANDLER: [
+        AppealFigure(
+            "to_accept", "待签收", "appeals:department_queue", {"state": "dispatched"}, tone="warning"
+        ),
+        AppealFigure("in_handling", "办理中", "appeals:department_queue", {"state": "accepted"}),
+        AppealFigure(
+            "warning", "临期预警", "appeals:department_queue", note="件（已过时限 80%）", tone="warning"
+        ),
+        AppealFigure("overdue", "已超期", "appeals:department_queue", tone="danger"),
+    ],
+    Role.SUPERVISOR: [
+        AppealFigure(
+            "overdue", "超期工单", "appeals:supervision_queue", tone="danger", fragment="overdue-tickets"
+        ),
+        AppealFigure(
+            "warning", "预警工单", "appeals:supervision_queue", tone="warning", fragment="warning-tickets"
+        ),
+        AppealFigure(
+            "open_supervisions", "督办中", "appeals:supervision_queue", fragment="supervision-records"
+        ),
+    ],
+    Role.LEADER: [
+        AppealFigure("mayor_line_pending", "直通车待批示", "appeals:mayor_line", tone="danger"),
+        AppealFigure("month_registered", "本月受理", "appeals:metrics"),
+        AppealFigure(
+            "month_on_time_rate", "本月按时办结率", "appeals:metrics", note="办结 {month_handled_closed} 件"
+        ),
+    ],
+    Role.ENTERPRISE: [
+        AppealFigure("open_appeals", "办理中的诉求", "appeals:my_appeals"),
+        AppealFigure("awaiting_evaluation", "待评价", "appeals:my_appeals", note="件已答复", tone="warning"),
+    ],
+}
 
 
 def _url(name: str, query: dict[str, Any] | None = None, **kwargs: Any) -> str:
@@ -163,6 +232,7 @@ def home_for(user: Any, *, today: datetime.date | None = None) -> Home:
     elif role == Role.ENTERPRISE:
         panels.append(_my_enterprises_panel(user))
 
+    work = _appeal_figures(user)
     panels.append(_messages_panel(user))
     if role in DEADLINE_ROLES:
         panels.append(_workdays_panel(today))
@@ -176,7 +246,34 @@ def home_for(user: Any, *, today: datetime.date | None = None) -> Home:
         stats=stats,
         panels=panels,
         show_registry_search=summary is not None,
+        work=work,
     )
+
+
+def _appeal_figures(user: Any) -> list[Stat]:
+    figures = APPEAL_FIGURES.get(user.role, [])
+    if not figures:
+        return []
+    counts = appeal_selectors.workbench_counts(user=user)
+    stats = []
+    for figure in figures:
+        if figure.key not in counts:
+            continue
+        value = counts[figure.key]
+        url = _url(figure.page, figure.query)
+        if url and figure.fragment:
+            url = f"{url}#{figure.fragment}"
+        busy = isinstance(value, int) and value > 0
+        stats.append(
+            Stat(
+                figure.label,
+                _thousands(value) if isinstance(value, int) else str(value),
+                url,
+                figure.note.format(**counts),
+                figure.tone if busy else "",
+            )
+        )
+    return stats
 
 
 def _calendar_stats(today: datetime.date) -> list[Stat]:

@@ -277,9 +277,9 @@ def evaluate_versions(
     needed: set[str] = set()
     for rules in items.values():
         needed.update(rules.fields())
-    # Derived facts are computed here (age_years once per founding date, see _with_age_years); the
-    # evaluator then reads them as given columns, exactly.
-    frame = registry_frame(as_of=as_of, fields=needed, uscc=uscc)
+    # Derived facts (age_years, rd_ratio) are left to the bulk evaluator, which derives them as of
+    # `as_of` exactly as huiqi.rules.derived does, once per distinct founding date.
+    frame = registry_frame(as_of=as_of, fields=needed, uscc=uscc, with_derived=False)
     result = polars_eval.evaluate_items(
         frame, items, id_column=id_column, registry=DEFAULT_REGISTRY, as_of=as_of, statuses=statuses
     )

@@ -31,7 +31,7 @@ from huiqi.accounts.enums import Role
 from huiqi.accounts.permissions import require_role
 from huiqi.core.audit import record_event
 from huiqi.core.errors import PermissionDeniedError, ValidationFailedError
-from huiqi.policies import match_runs, matching
+from huiqi.policies import match_runs, matching, result_copy
 from huiqi.policies.errors import (
     PolicyExampleFailedError,
     PolicyRulesInvalidError,
@@ -442,32 +442,21 @@ def record_match_results(*, as_of: date, item_code: str | None = None, batch_siz
     by_code = {version.item.code: version for version in versions}
     now = timezone.now()
     with transaction.atomic():
-        stale = MatchResult.objects.all()
-        if item_code is not None:
-            stale = stale.filter(item__code=item_code)
-        stale.delete()
-        batch: list[MatchResult] = []
-        stored = 0
-        for enterprise_id, code, status, amount in frame.iter_rows():
-            version = by_code[code]
-            batch.append(
-                MatchResult(
-                    enterprise_id=enterprise_id,
-                    item_id=version.item_id,
-                    item_version=version,
-                    status=status,
-                    amount=amount,
-                    as_of=as_of,
-                    evaluated_at=now,
-                )
+        # PostgreSQL: COPY, and for a whole run a bulk load (result_copy.py); elsewhere bulk_create.
+        replace_all = item_code is None and result_copy.supports_copy()
+        if not replace_all:
+            stale = MatchResult.objects.all()
+            if item_code is not None:
+                stale = stale.filter(item__code=item_code)
+            stale.delete()
+        if result_copy.supports_copy():
+            stored = result_copy.copy_match_results(
+                frame, by_code, as_of=as_of, evaluated_at=now, replace_all=replace_all
             )
-            if len(batch) >= batch_size:
-                MatchResult.objects.bulk_create(batch)
-                stored += len(batch)
-                batch = []
-        if batch:
-            MatchResult.objects.bulk_create(batch)
-            stored += len(batch)
+        else:
+            stored = result_copy.bulk_create_match_results(
+                frame, by_code, as_of=as_of, evaluated_at=now, batch_size=batch_size
+            )
         record_event(
             actor=None,
             action="policy_match.recorded",

@@ -3,11 +3,12 @@ denominator, so a table, a test and an export show exactly what was divided by w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from huiqi.appeals.metrics.sums import DAY_MEASURES, MEASURES
+from huiqi.appeals.metrics.models import DAY_UNITS
+from huiqi.appeals.metrics.sums import MEASURES
 
 FOUR_PLACES = Decimal("0.0001")
 TWO_PLACES = Decimal("0.01")
@@ -36,10 +37,11 @@ class Rate:
         return f"{value}%"
 
 
-def _average(total: Decimal, count: int) -> Decimal | None:
+def _average_days(units: int, count: int) -> Decimal | None:
+    """The mean of `count` durations that add up to `units` ten-thousandths of a working day."""
     if not count:
         return None
-    return (Decimal(total) / Decimal(count)).quantize(TWO_PLACES, ROUND_HALF_UP)
+    return (Decimal(units) / Decimal(DAY_UNITS * count)).quantize(TWO_PLACES, ROUND_HALF_UP)
 
 
 @dataclass
@@ -51,15 +53,15 @@ class Figures:
     direct_replies: int = 0
     closed: int = 0
     handled_closed: int = 0
+    handling_days_x10000: int = 0
     on_time: int = 0
     reopened: int = 0
     department_rounds: int = 0
+    department_days_x10000: int = 0
     followed_up: int = 0
     resolved: int = 0
     satisfied: int = 0
     fairly_satisfied: int = 0
-    handling_days: Decimal = field(default_factory=Decimal)
-    department_days: Decimal = field(default_factory=Decimal)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Figures:
@@ -68,13 +70,9 @@ class Figures:
         return figures
 
     def add(self, row: dict[str, Any] | Figures) -> None:
-        get = row.get if isinstance(row, dict) else (lambda name, default=None: getattr(row, name))
+        values = row if isinstance(row, dict) else row.as_dict()
         for name in MEASURES:
-            value = get(name, 0) or 0
-            if name in DAY_MEASURES:
-                setattr(self, name, getattr(self, name) + Decimal(str(value)))
-            else:
-                setattr(self, name, getattr(self, name) + int(value))
+            setattr(self, name, getattr(self, name) + int(values.get(name) or 0))
 
     def __add__(self, other: Figures) -> Figures:
         total = Figures()
@@ -104,11 +102,11 @@ class Figures:
 
     @property
     def average_handling_days(self) -> Decimal | None:
-        return _average(self.handling_days, self.handled_closed)
+        return _average_days(self.handling_days_x10000, self.handled_closed)
 
     @property
     def average_department_days(self) -> Decimal | None:
-        return _average(self.department_days, self.department_rounds)
+        return _average_days(self.department_days_x10000, self.department_rounds)
 
     @property
     def on_time_rate(self) -> Rate:

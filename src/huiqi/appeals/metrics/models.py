@@ -65,35 +65,48 @@ class AppealFact(models.Model):
         return f"诉求 {self.appeal_id} 统计事实"
 
 
-class StatsCell(models.Model):
-    """The sums of the facts of one cell: a date (its meaning depends on the measure, docs/metrics.md)
-    x channel x kind x category x lead department.
+#: The day sums are whole numbers of ten-thousandths of a working day (the facts' 4 decimals), so that
+#: they add up exactly on every database (SQLite has no exact decimal type).
+DAY_UNITS = 10000
+
+
+class StatsMeasures(models.Model):
+    """The sums of the facts of one cell; the date of the cell means a different thing per measure
+    (docs/metrics.md):
 
     * registered-on measures: registered, merged, direct_replies, closed;
     * closed-on measures (handled tickets: not merged, not a direct reply): handled_closed,
-      handling_days, on_time, reopened, department_rounds, department_days;
+      handling_days_x10000, on_time, reopened, department_rounds, department_days_x10000;
     * followed-up-on measures (not merged, the last follow-up): followed_up, resolved, satisfied,
       fairly_satisfied."""
+
+    registered = models.IntegerField("受理量", default=0)
+    merged = models.IntegerField("并单", default=0)
+    direct_replies = models.IntegerField("直接答复", default=0)
+    closed = models.IntegerField("已办结(按登记日)", default=0)
+    handled_closed = models.IntegerField("办结办理件", default=0)
+    handling_days_x10000 = models.BigIntegerField("办理时长合计(万分之一工作日)", default=0)
+    on_time = models.IntegerField("按时办结", default=0)
+    reopened = models.IntegerField("重办件", default=0)
+    department_rounds = models.IntegerField("部门办理轮次", default=0)
+    department_days_x10000 = models.BigIntegerField("部门办理时长合计(万分之一工作日)", default=0)
+    followed_up = models.IntegerField("回访件", default=0)
+    resolved = models.IntegerField("已解决", default=0)
+    satisfied = models.IntegerField("满意", default=0)
+    fairly_satisfied = models.IntegerField("基本满意", default=0)
+
+    class Meta:
+        abstract = True
+
+
+class StatsCell(StatsMeasures):
+    """A cell of the cube: a date x channel x kind x category x lead department."""
 
     channel = models.CharField("渠道", max_length=12)
     kind = models.CharField("诉求类型", max_length=12)
     category_id = models.IntegerField("分类")
     category_l1_id = models.IntegerField("一级分类")
     department_id = models.IntegerField("主办单位")
-    registered = models.IntegerField("受理量", default=0)
-    merged = models.IntegerField("并单", default=0)
-    direct_replies = models.IntegerField("直接答复", default=0)
-    closed = models.IntegerField("已办结(按登记日)", default=0)
-    handled_closed = models.IntegerField("办结办理件", default=0)
-    handling_days = models.DecimalField("办理时长合计", max_digits=16, decimal_places=4, default=0)
-    on_time = models.IntegerField("按时办结", default=0)
-    reopened = models.IntegerField("重办件", default=0)
-    department_rounds = models.IntegerField("部门办理轮次", default=0)
-    department_days = models.DecimalField("部门办理时长合计", max_digits=16, decimal_places=4, default=0)
-    followed_up = models.IntegerField("回访件", default=0)
-    resolved = models.IntegerField("已解决", default=0)
-    satisfied = models.IntegerField("满意", default=0)
-    fairly_satisfied = models.IntegerField("基本满意", default=0)
 
     class Meta:
         abstract = True
@@ -111,6 +124,7 @@ class AppealDailyStats(StatsCell):
                 name="appeal_daily_stats_cell",
             )
         ]
+        indexes = [models.Index(fields=["department_id", "day"], name="appeal_daily_stats_dept_idx")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.channel}/{self.kind}/{self.category_id}/{self.department_id}"
@@ -128,9 +142,29 @@ class AppealMonthlyStats(StatsCell):
                 name="appeal_monthly_stats_cell",
             )
         ]
+        indexes = [models.Index(fields=["department_id", "month"], name="appeal_monthly_stats_dept_idx")]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.channel}/{self.kind}/{self.category_id}/{self.department_id}"
+
+
+class AppealDepartmentDailyStats(StatsMeasures):
+    """The same sums per day and lead department only: the trend line of the page reads these (a
+    year is 365 x departments rows) unless it is filtered by channel, kind or category."""
+
+    day = models.DateField("日期")
+    department_id = models.IntegerField("主办单位")
+
+    class Meta:
+        verbose_name = "诉求部门日统计"
+        verbose_name_plural = "诉求部门日统计"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "department_id"], name="appeal_department_daily_cell")
+        ]
+        indexes = [models.Index(fields=["department_id", "day"], name="appeal_dept_daily_dept_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}"
 
 
 class AppealTermDaily(models.Model):

@@ -17,8 +17,10 @@ from django.db import connection, transaction
 
 from huiqi.appeals.enums import Satisfaction
 from huiqi.appeals.metrics.models import (
+    DAY_UNITS,
     WHOLE_CITY,
     AppealDailyStats,
+    AppealDepartmentDailyStats,
     AppealFact,
     AppealMonthlyStats,
     AppealTermDaily,
@@ -38,6 +40,10 @@ def _month(expression: str) -> str:
 
 def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _units(column: str) -> str:
+    return f"CAST(ROUND(COALESCE({column}, 0) * {DAY_UNITS}) AS BIGINT)"
 
 
 def _unfolded(date_of: Any) -> str:
@@ -66,11 +72,11 @@ def _unfolded(date_of: Any) -> str:
         "is_closed AND NOT is_merged AND NOT is_direct_reply AND closed_on IS NOT NULL",
         {
             "handled_closed": "1",
-            "handling_days": "COALESCE(handling_days, 0)",
+            "handling_days_x10000": _units("handling_days"),
             "on_time": _flag("is_on_time"),
             "reopened": _flag("reopen_count > 0"),
             "department_rounds": "department_rounds",
-            "department_days": "department_days",
+            "department_days_x10000": _units("department_days"),
         },
     )
     followed = branch(
@@ -86,14 +92,16 @@ def _unfolded(date_of: Any) -> str:
     return f"{registered} UNION ALL {closed} UNION ALL {followed}"
 
 
-def _fill_cells(model: type[Model], date_field: str, date_of: Any) -> int:
+def _fill_cells(
+    model: type[Model], date_field: str, date_of: Any, dimensions: Sequence[str] = DIMENSIONS
+) -> int:
     qn = connection.ops.quote_name
-    dims = ", ".join(qn(d) for d in DIMENSIONS)
+    dims = ", ".join(qn(d) for d in dimensions)
     sums = ", ".join(f"SUM({qn(m)})" for m in MEASURES)
     columns = ", ".join([qn(date_field), dims, *(qn(m) for m in MEASURES)])
     sql = (
         f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "
-        f"SELECT d, {dims}, {sums} FROM ({_unfolded(date_of)}) unfolded GROUP BY d, {dims}"
+        f"SELECT d, {dims}, {sums} FROM ({_unfolded(date_of)}) AS unfolded GROUP BY d, {dims}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -164,11 +172,21 @@ def rebuild_appeal_sums() -> dict[str, int]:
     a restore, a bulk fill, or to repair). Returns the rows written per table."""
     daily_terms, monthly_terms = _term_frames()
     with transaction.atomic():
-        for model in (AppealDailyStats, AppealMonthlyStats, AppealTermDaily, AppealTermMonthly):
+        tables = (
+            AppealDailyStats,
+            AppealMonthlyStats,
+            AppealDepartmentDailyStats,
+            AppealTermDaily,
+            AppealTermMonthly,
+        )
+        for model in tables:
             model.objects.all().delete()  # type: ignore[attr-defined]
         return {
             "daily": _fill_cells(AppealDailyStats, "day", lambda column: column),
             "monthly": _fill_cells(AppealMonthlyStats, "month", _month),
+            "department_daily": _fill_cells(
+                AppealDepartmentDailyStats, "day", lambda column: column, ("department_id",)
+            ),
             "daily_terms": insert_rows(
                 AppealTermDaily,
                 ("day", "term", "count"),

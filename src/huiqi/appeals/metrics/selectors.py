@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, Q, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from huiqi.accounts import selectors as account_selectors
@@ -29,12 +30,14 @@ from huiqi.appeals.metrics.hot_topics import HotTopic, HotTopicRules, rank_topic
 from huiqi.appeals.metrics.models import (
     WHOLE_CITY,
     AppealDailyStats,
+    AppealDepartmentDailyStats,
     AppealFact,
     AppealMonthlyStats,
     AppealTermDaily,
     AppealTermMonthly,
 )
-from huiqi.appeals.metrics.sums import MEASURES
+from huiqi.appeals.metrics.query import MetricsFilters, MetricsQuery
+from huiqi.appeals.metrics.sums import DIMENSIONS, MEASURES
 from huiqi.appeals.metrics.terms import split_terms
 from huiqi.appeals.models import Category
 from huiqi.core.errors import PermissionDeniedError, ValidationFailedError
@@ -42,97 +45,7 @@ from huiqi.core.errors import PermissionDeniedError, ValidationFailedError
 METRICS_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER})
 NO_DEPARTMENT = "未派单"
 NO_CATEGORY = "未分类"
-_SUMS = {name: Sum(name) for name in MEASURES}
-
-
-# --- the query -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MetricsFilters:
-    channel: str = ""
-    kind: str = ""
-    category_id: int | None = None
-    department_id: int | None = None
-
-
-@dataclass(frozen=True)
-class MetricsQuery:
-    period: periods.Period
-    filters: MetricsFilters = MetricsFilters()
-    granularity: str = periods.DAY
-
-    def as_params(self) -> dict[str, str]:
-        """The query string that asks for this query again (the export link, chart drill-downs)."""
-        params = {"period": self.period.kind, "granularity": self.granularity}
-        if self.period.kind == periods.CUSTOM:
-            params |= {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
-        else:
-            params["on"] = self.period.start.isoformat()
-        f = self.filters
-        params |= {"channel": f.channel, "kind": f.kind}
-        params["category"] = str(f.category_id or "")
-        params["department"] = str(f.department_id or "")
-        return {k: v for k, v in params.items() if v}
-
-
-def _date(params: Mapping[str, str], name: str, label: str) -> dt.date | None:
-    value = (params.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        if len(value) == 4 and value.isdigit():
-            return dt.date(int(value), 1, 1)
-        if len(value) == 7:
-            return dt.date.fromisoformat(f"{value}-01")
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailedError(f"{label}“{value}”无效，应为 YYYY-MM-DD。", field=name) from None
-
-
-def _id(params: Mapping[str, str], name: str, label: str) -> int | None:
-    value = (params.get(name) or "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ValidationFailedError(f"{label}“{value}”无效。", field=name)
-    return int(value)
-
-
-def parse_metrics_query(params: Mapping[str, str], *, today: dt.date | None = None) -> MetricsQuery:
-    """The query of a request's GET parameters: period (day/week/month/quarter/year/custom), on (a day
-    of the period, default today), start and end (custom), granularity (day/week/month), channel,
-    kind, category (id, first or second level), department (id). Defaults: this month."""
-    today = today or timezone.localdate()
-    kind = (params.get("period") or periods.MONTH).strip()
-    if kind == periods.CUSTOM:
-        start = _date(params, "start", "开始日期")
-        end = _date(params, "end", "结束日期")
-        if start is None or end is None:
-            raise ValidationFailedError(
-                "自定义区间需要开始日期和结束日期。", field="start" if not start else "end"
-            )
-        period = periods.custom_period(start, end)
-    else:
-        period = periods.period_for(kind, _date(params, "on", "日期") or today)
-    granularity = (params.get("granularity") or "").strip() or periods.default_granularity(period)
-    if granularity not in periods.GRANULARITIES:
-        raise ValidationFailedError(
-            f"趋势粒度“{granularity}”无效，可选：day、week、month。", field="granularity"
-        )
-    channel = (params.get("channel") or "").strip()
-    if channel and channel not in Channel.values:
-        raise ValidationFailedError(f"渠道“{channel}”无效。", field="channel")
-    appeal_kind = (params.get("kind") or "").strip()
-    if appeal_kind and appeal_kind not in Kind.values:
-        raise ValidationFailedError(f"诉求类型“{appeal_kind}”无效。", field="kind")
-    filters = MetricsFilters(
-        channel=channel,
-        kind=appeal_kind,
-        category_id=_id(params, "category", "分类"),
-        department_id=_id(params, "department", "部门"),
-    )
-    return MetricsQuery(period=period, filters=filters, granularity=granularity)
+_SUMS = {name: Cast(Sum(name), BigIntegerField()) for name in MEASURES}
 
 
 # --- scope -----------------------------------------------------------------------------------------------
@@ -163,10 +76,11 @@ def can_view_metrics(user: Any) -> bool:
 
 @dataclass(frozen=True)
 class _Selection:
-    """The cells of the query: its Q over the dimensions, the departments for the term counts."""
+    """The cells of the query: a Q over the cube's dimensions, and the departments (None: all)."""
 
     cells: Q
     departments: frozenset[int] | None
+    by_department_only: bool  # no channel, kind or category filter
 
 
 def _selection(query: MetricsQuery, scope: set[int] | None, categories: dict[int, Category]) -> _Selection:
@@ -189,7 +103,11 @@ def _selection(query: MetricsQuery, scope: set[int] | None, categories: dict[int
             raise PermissionDeniedError("无权查看该部门的统计。")
     if departments is not None:
         q &= Q(department_id__in=sorted(departments))
-    return _Selection(q, frozenset(departments) if departments is not None else None)
+    return _Selection(
+        cells=q,
+        departments=frozenset(departments) if departments is not None else None,
+        by_department_only=not (f.channel or f.kind or f.category_id),
+    )
 
 
 def _day_q(ranges: Iterable[tuple[dt.date, dt.date]], field_name: str = "day") -> Q:
@@ -199,48 +117,71 @@ def _day_q(ranges: Iterable[tuple[dt.date, dt.date]], field_name: str = "day") -
     return q
 
 
-def _rows(period: periods.Period, where: Q, group: tuple[str, ...]) -> Iterable[dict[str, Any]]:
-    """Summed rows of the period grouped by `group`: monthly sums for its whole months, daily sums
-    for the rest (the caller adds rows with the same group together)."""
+def _summed(queryset: Any, group: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(group values..., measure sums...) rows; the sums cast to integers (PostgreSQL's SUM of a
+    bigint is a numeric)."""
+    return list(queryset.values_list(*group).annotate(**_SUMS).order_by())
+
+
+def _frame(rows: list[tuple[Any, ...]], group: Sequence[str], schema: dict[str, Any]) -> Any:
+    import polars as pl
+
+    columns = {name: schema[name] for name in group} | dict.fromkeys(MEASURES, pl.Int64)
+    return pl.DataFrame(rows, schema=columns, orient="row")
+
+
+def _cube(period: periods.Period, where: Q) -> Any:
+    """The period's cells added up over time: one row per channel, kind, category and department
+    (a few thousand rows for a year of a large city), from the monthly sums for the whole months
+    and the daily sums for the other days. Every breakdown is a group-by of this frame."""
+    import polars as pl
+
     months, days = period.split()
     parts = []
     if months:
         parts.append(AppealMonthlyStats.objects.filter(where, month__range=months))
     if days:
         parts.append(AppealDailyStats.objects.filter(where, _day_q(days)))
-    for queryset in parts:
-        if group:
-            yield from queryset.values(*group).annotate(**_SUMS).order_by()
-        else:
-            yield queryset.aggregate(**_SUMS)
+    schema = {"channel": pl.Utf8, "kind": pl.Utf8} | dict.fromkeys(DIMENSIONS[2:], pl.Int64)
+    frames = [_frame(_summed(qs, DIMENSIONS), DIMENSIONS, schema) for qs in parts]
+    frame = pl.concat(frames) if frames else _frame([], DIMENSIONS, schema)
+    return frame.group_by(list(DIMENSIONS)).agg(pl.col(list(MEASURES)).sum())
 
 
-def _grouped(period: periods.Period, where: Q, group: tuple[str, ...]) -> dict[tuple[Any, ...], Figures]:
-    out: dict[tuple[Any, ...], Figures] = defaultdict(Figures)
-    for row in _rows(period, where, group):
-        out[tuple(row[g] for g in group)].add(row)
-    return dict(out)
+def _figures_by(cube: Any, group: Sequence[str]) -> dict[tuple[Any, ...], Figures]:
+    import polars as pl
+
+    if not group:
+        totals = cube.select(pl.col(list(MEASURES)).sum()).row(0, named=True) if cube.height else {}
+        return {(): Figures.from_row(totals)}
+    rows = cube.group_by(list(group)).agg(pl.col(list(MEASURES)).sum()).iter_rows(named=True)
+    return {tuple(row[g] for g in group): Figures.from_row(row) for row in rows}
 
 
-def _total(period: periods.Period, where: Q) -> Figures:
-    return _grouped(period, where, ()).get((), Figures())
-
-
-def _trend(period: periods.Period, where: Q, granularity: str) -> dict[dt.date, Figures]:
+def _trend(period: periods.Period, selection: _Selection, granularity: str) -> dict[dt.date, Figures]:
+    """The figures per bucket. Without channel, kind or category filters from the sums per day and
+    department (365 x departments rows a year); otherwise from the cube's monthly and daily sums."""
     out: dict[dt.date, Figures] = {bucket: Figures() for bucket in periods.buckets(period, granularity)}
+
+    def add(rows: list[tuple[Any, ...]]) -> None:
+        for day, *sums in rows:
+            out[periods.bucket_of(day, granularity)].add(dict(zip(MEASURES, sums, strict=True)))
+
+    whole = [(period.start, period.end)]
+    if selection.by_department_only:
+        queryset = AppealDepartmentDailyStats.objects.filter(_day_q(whole))
+        if selection.departments is not None:
+            queryset = queryset.filter(department_id__in=sorted(selection.departments))
+        add(_summed(queryset, ("day",)))
+        return out
+    ranges = whole
     if granularity == periods.MONTH:
-        months, days = period.split()
+        months, ranges = period.split()
         if months:
-            rows = AppealMonthlyStats.objects.filter(where, month__range=months)
-            for row in rows.values("month").annotate(**_SUMS).order_by():
-                out[row["month"]].add(row)
-        ranges = days
-    else:
-        ranges = [(period.start, period.end)]
+            monthly = AppealMonthlyStats.objects.filter(selection.cells, month__range=months)
+            add(_summed(monthly, ("month",)))
     if ranges:
-        rows = AppealDailyStats.objects.filter(where, _day_q(ranges))
-        for row in rows.values("day").annotate(**_SUMS).order_by():
-            out[periods.bucket_of(row["day"], granularity)].add(row)
+        add(_summed(AppealDailyStats.objects.filter(selection.cells, _day_q(ranges)), ("day",)))
     return out
 
 
@@ -251,11 +192,10 @@ def _term_counts(period: periods.Period, departments: frozenset[int] | None) -> 
     months, days = period.split()
     if months:
         rows = AppealTermMonthly.objects.filter(month__range=months)
-        rows = (
-            rows.filter(department_id=WHOLE_CITY)
-            if departments is None
-            else rows.filter(department_id__in=sorted(departments))
-        )
+        if departments is None:
+            rows = rows.filter(department_id=WHOLE_CITY)
+        else:
+            rows = rows.filter(department_id__in=sorted(departments))
         for term, n in rows.values_list("term").annotate(n=Sum("count")).order_by():
             counts[term] += n
     if days:
@@ -365,17 +305,10 @@ def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = No
     categories = {c.pk: c for c in Category.objects.all()}
     departments = _department_names()
     selection = _selection(query, scope, categories)
-    period, where = query.period, selection.cells
-    previous = period.previous()
+    period, previous = query.period, query.period.previous()
 
-    by_channel = _grouped(period, where, ("channel",))
-    totals = Figures()
-    for figures in by_channel.values():
-        totals.add(figures)
-    by_l2 = _grouped(period, where, ("category_id", "category_l1_id"))
-    by_l1: dict[tuple[Any, ...], Figures] = defaultdict(Figures)
-    for (_, l1), figures in by_l2.items():
-        by_l1[(l1,)].add(figures)
+    cube, previous_cube = _cube(period, selection.cells), _cube(previous, selection.cells)
+    by_l2 = _figures_by(cube, ("category_id", "category_l1_id"))
     category_label = _category_label(categories)
 
     def department_label(pk: Any) -> str:
@@ -383,10 +316,9 @@ def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = No
 
     rules = HotTopicRules.from_settings()
     elapsed, previous_days = max(1, period.elapsed_days(today)), previous.days
-    previous_categories = _grouped(previous, where, ("category_id",))
     hot_categories, rising_categories = rank_topics(
         {key: f.registered for (key, _), f in by_l2.items() if key},
-        {key[0]: f.registered for key, f in previous_categories.items() if key[0]},
+        {key[0]: f.registered for key, f in _figures_by(previous_cube, ("category_id",)).items() if key[0]},
         elapsed_days=elapsed,
         previous_days=previous_days,
         label=category_label,
@@ -399,21 +331,21 @@ def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = No
         previous_days=previous_days,
         rules=rules,
     )
-    trend = _trend(period, where, query.granularity)
+    trend = _trend(period, selection, query.granularity)
     return MetricsReport(
         query=query,
         previous_period=previous,
         scope_label=_scope_label(scope, departments),
-        totals=totals,
-        previous_totals=_total(previous, where),
+        totals=_figures_by(cube, ())[()],
+        previous_totals=_figures_by(previous_cube, ())[()],
         trend=[
             TrendPoint(b, periods.bucket_label(b, query.granularity), f) for b, f in sorted(trend.items())
         ],
-        by_channel=_rows_by(by_channel, _enum_label(Channel), _enum_order(Channel)),
-        by_kind=_rows_by(_grouped(period, where, ("kind",)), _enum_label(Kind), _enum_order(Kind)),
-        by_category_l1=_rows_by(by_l1, category_label),
+        by_channel=_rows_by(_figures_by(cube, ("channel",)), _enum_label(Channel), _enum_order(Channel)),
+        by_kind=_rows_by(_figures_by(cube, ("kind",)), _enum_label(Kind), _enum_order(Kind)),
+        by_category_l1=_rows_by(_figures_by(cube, ("category_l1_id",)), category_label),
         by_category_l2=_rows_by({(k[0],): f for k, f in by_l2.items()}, category_label),
-        by_department=_rows_by(_grouped(period, where, ("department_id",)), department_label),
+        by_department=_rows_by(_figures_by(cube, ("department_id",)), department_label),
         hot_terms=hot_terms,
         rising_terms=rising_terms,
         hot_categories=hot_categories,

@@ -1,6 +1,6 @@
-"""The per-day and per-month sums of the facts (AppealDailyStats, AppealMonthlyStats) and the term
-counts (AppealTermDaily, AppealTermMonthly): what each fact contributes, moving the sums when a
-fact changes, and rebuilding them all from the facts.
+"""The per-day and per-month sums of the facts (AppealDailyStats, AppealMonthlyStats,
+AppealDepartmentDailyStats) and the term counts (AppealTermDaily, AppealTermMonthly): what each
+fact contributes, and moving the sums when a fact changes (rebuild.py rebuilds them all).
 
 Every sum is additive, so a changed fact moves the sums by (new contribution - old contribution).
 The change is written with one INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x statement
@@ -21,8 +21,10 @@ from django.db import connection
 
 from huiqi.appeals.enums import Satisfaction
 from huiqi.appeals.metrics.models import (
+    DAY_UNITS,
     WHOLE_CITY,
     AppealDailyStats,
+    AppealDepartmentDailyStats,
     AppealFact,
     AppealMonthlyStats,
     AppealTermDaily,
@@ -34,22 +36,22 @@ if TYPE_CHECKING:
     from django.db.models import Model
 
 DIMENSIONS = ("channel", "kind", "category_id", "category_l1_id", "department_id")
-COUNT_MEASURES = (
+MEASURES = (
     "registered",
     "merged",
     "direct_replies",
     "closed",
     "handled_closed",
+    "handling_days_x10000",
     "on_time",
     "reopened",
     "department_rounds",
+    "department_days_x10000",
     "followed_up",
     "resolved",
     "satisfied",
     "fairly_satisfied",
 )
-DAY_MEASURES = ("handling_days", "department_days")
-MEASURES = COUNT_MEASURES + DAY_MEASURES
 
 #: (date, channel, kind, category_id, category_l1_id, department_id)
 CellKey = tuple[dt.date, str, str, int, int, int]
@@ -58,6 +60,11 @@ Measures = dict[str, Any]
 
 def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
+
+
+def day_units(value: Any) -> int:
+    """Working days (4 decimals) as whole ten-thousandths of a day."""
+    return round(Decimal(value or 0) * DAY_UNITS)
 
 
 # --- what one fact contributes ----------------------------------------------------------------------
@@ -78,11 +85,11 @@ def cell_contributions(fact: AppealFact | None) -> dict[CellKey, Measures]:
     if handled and fact.closed_on is not None:
         closed = out[(fact.closed_on, *dims)]
         closed["handled_closed"] = 1
-        closed["handling_days"] = Decimal(fact.handling_days or 0)
+        closed["handling_days_x10000"] = day_units(fact.handling_days)
         closed["on_time"] = int(bool(fact.is_on_time))
         closed["reopened"] = int(fact.reopen_count > 0)
         closed["department_rounds"] = fact.department_rounds
-        closed["department_days"] = Decimal(fact.department_days or 0)
+        closed["department_days_x10000"] = day_units(fact.department_days)
     if fact.followed_up_on is not None and not fact.is_merged:
         followed = out[(fact.followed_up_on, *dims)]
         followed["followed_up"] = 1
@@ -124,21 +131,27 @@ def _difference(new: dict[Any, Any], old: dict[Any, Any]) -> dict[Any, Any]:
     return out
 
 
-def _to_months(daily: dict[CellKey, Measures]) -> dict[CellKey, Measures]:
-    monthly: dict[CellKey, Measures] = defaultdict(dict)
-    for (day, *dims), measures in daily.items():
-        cell = monthly[(month_of(day), *dims)]  # type: ignore[index]
+def _regroup(daily: dict[CellKey, Measures], key: Any) -> dict[Any, Measures]:
+    """The cells added together under a coarser key (a month, or a day and department)."""
+    out: dict[Any, Measures] = defaultdict(dict)
+    for cell_key, measures in daily.items():
+        cell = out[key(cell_key)]
         for measure, value in measures.items():
             cell[measure] = cell.get(measure, 0) + value
-    return dict(monthly)
+    return dict(out)
 
 
 def apply_change(*, old: AppealFact | None, new: AppealFact | None) -> None:
     """Moves every sum by what `new` contributes minus what `old` contributed."""
     cells = _difference(cell_contributions(new), cell_contributions(old))
     if cells:
-        add_to_cells(AppealDailyStats, "day", cells)
-        add_to_cells(AppealMonthlyStats, "month", _to_months(cells))
+        add_to_cells(AppealDailyStats, ("day", *DIMENSIONS), cells)
+        add_to_cells(
+            AppealMonthlyStats, ("month", *DIMENSIONS), _regroup(cells, lambda k: (month_of(k[0]), *k[1:]))
+        )
+        add_to_cells(
+            AppealDepartmentDailyStats, ("day", "department_id"), _regroup(cells, lambda k: (k[0], k[5]))
+        )
     new_daily, new_monthly = term_contributions(new)
     old_daily, old_monthly = term_contributions(old)
     daily_terms = _difference(new_daily, old_daily)
@@ -159,12 +172,12 @@ def apply_change(*, old: AppealFact | None, new: AppealFact | None) -> None:
         )
 
 
-def add_to_cells(model: type[Model], date_field: str, cells: dict[CellKey, Measures]) -> None:
+def add_to_cells(model: type[Model], keys: Sequence[str], cells: dict[Any, Measures]) -> None:
     rows = [
         (*key, *(measures.get(m, 0) for m in MEASURES))
         for key, measures in sorted(cells.items(), key=lambda item: item[0])
     ]
-    _upsert_add(model, keys=(date_field, *DIMENSIONS), measures=MEASURES, rows=rows)
+    _upsert_add(model, keys=keys, measures=MEASURES, rows=rows)
 
 
 def _upsert_add(

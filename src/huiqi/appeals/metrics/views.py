@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from huiqi.appeals.metrics import selectors
 from huiqi.appeals.metrics.export import metrics_workbook, workbook_filename
 from huiqi.appeals.metrics.figures import Figures, Rate
+from huiqi.appeals.metrics.query import parse_metrics_query
 from huiqi.appeals.metrics.selectors import MetricsReport
 from huiqi.core.errors import ApplicationError
 
@@ -106,7 +107,7 @@ def chart_data(report: MetricsReport) -> dict[str, Any]:
 @login_required
 @shows_application_errors
 def metrics_page(request: HttpRequest) -> HttpResponse:
-    query = selectors.parse_metrics_query(request.GET)
+    query = parse_metrics_query(request.GET)
     report = selectors.appeal_metrics(user=request.user, query=query)
     context = {
         "report": report,
@@ -123,7 +124,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @shows_application_errors
 def metrics_export(request: HttpRequest) -> HttpResponse:
-    query = selectors.parse_metrics_query(request.GET)
+    query = parse_metrics_query(request.GET)
     report = selectors.appeal_metrics(user=request.user, query=query)
     response = HttpResponse(metrics_workbook(report), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{workbook_filename(report)}"'
