@@ -96,7 +96,9 @@ def seed(*, enterprises: int, accounts: int, work: Path) -> tuple[list[str], lis
         actor=None, code="370100-RXZX", name="济南市12345市民服务热线中心", level=DepartmentLevel.CITY,
         parent=None, region_code="370100", short_name="12345热线", sort_order=1,
     )  # fmt: skip
-    load_reference(DemoAppealsSummary())  # categories, time limits, routing rules (departments absent: skipped)
+    load_reference(
+        DemoAppealsSummary()
+    )  # categories, time limits, routing rules (departments absent: skipped)
     path = work / "enterprises.csv"
     write_enterprises_csv(path, enterprises, seed=7, region_prefix="3701")
     enterprise_services.import_enterprises(path=path, file_name="bench.csv", actor=None)
@@ -107,18 +109,19 @@ def seed(*, enterprises: int, accounts: int, work: Path) -> tuple[list[str], lis
             full_name=f"12345 平台接口 {n}",
         )  # fmt: skip
         tokens.append(account_services.issue_api_token(user=user).key)
-    from huiqi.enterprises import selectors as enterprise_selectors  # noqa: F401  (app registry loaded)
     from django.apps import apps
 
     usccs = list(apps.get_model("enterprises", "Enterprise").objects.values_list("uscc", flat=True))
-    return tokens, usccs, [code for code in LEAVES]
+    return tokens, usccs, list(LEAVES)
 
 
 # --- load -------------------------------------------------------------------------------------------------
 
 
 class Load:
-    def __init__(self, *, port: int, tokens: list[str], usccs: list[str], codes: list[str], seed: int) -> None:
+    def __init__(
+        self, *, port: int, tokens: list[str], usccs: list[str], codes: list[str], seed: int
+    ) -> None:
         self.port, self.tokens, self.usccs, self.codes = port, tokens, usccs, codes
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -190,8 +193,32 @@ class Load:
         return time.perf_counter() - started
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU (user + system) used so far by a process and its live children (gunicorn workers,
+    PostgreSQL backends); children's CPU is read while they live, so take it before they exit."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int | str) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    total = sum(int(x) for x in fields(root)[11:13])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != root:
+            try:
+                child = fields(entry.name)
+            except OSError:
+                continue
+            if int(child[1]) == root:
+                total += int(child[11]) + int(child[12])
+    return total / tick
+
+
+def postmaster_pid(cluster: Path) -> int:
+    return int((cluster / "data" / "postmaster.pid").read_text().split()[0])
+
+
 class WaitSampler(threading.Thread):
-    """Samples pg_stat_activity every 20 ms while the load runs: what the benchmark's backends are
+    """Samples pg_stat_activity every 100 ms while the load runs: what the benchmark's backends are
     doing (running, waiting for the audit chain's advisory lock, for a row lock such as the day's
     number counter, for the WAL flush, or idle in a transaction while the application computes)."""
 
@@ -214,11 +241,13 @@ class WaitSampler(threading.Thread):
                 for event, state, n in rows:
                     key = f"{state} / {event}"
                     self.counts[key] = self.counts.get(key, 0) + n
-                time.sleep(0.02)
+                time.sleep(0.1)
 
     def report(self) -> dict[str, float]:
         """Average number of backends in each state per sample."""
-        return {k: round(v / max(1, self.samples), 2) for k, v in sorted(self.counts.items(), key=lambda x: -x[1])}
+        return {
+            k: round(v / max(1, self.samples), 2) for k, v in sorted(self.counts.items(), key=lambda x: -x[1])
+        }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -278,7 +307,10 @@ def main() -> None:
     os.environ.update(env)
     gunicorn = None
     try:
-        print(f"seeding: {options.enterprises} enterprises, {options.accounts} platform accounts ...", flush=True)
+        print(
+            f"seeding: {options.enterprises} enterprises, {options.accounts} platform accounts ...",
+            flush=True,
+        )
         tokens, usccs, codes = seed(enterprises=options.enterprises, accounts=options.accounts, work=work)
         gunicorn = subprocess.Popen(
             [str(VENV / "gunicorn"), "huiqi.wsgi", "--bind", f"127.0.0.1:{options.port}",
@@ -293,8 +325,18 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         sampler = WaitSampler(url)
         sampler.start()
+        cpu_before = (
+            tree_cpu_seconds(gunicorn.pid),
+            tree_cpu_seconds(postmaster_pid(cluster)),
+            time.process_time(),
+        )
         elapsed = load.run(
             concurrency=options.concurrency, requests=options.requests, seconds=options.seconds, record=True
+        )
+        cpu_after = (
+            tree_cpu_seconds(gunicorn.pid),
+            tree_cpu_seconds(postmaster_pid(cluster)),
+            time.process_time(),
         )
         sampler.stop.set()
         load_after = os.getloadavg()[0]
@@ -310,6 +352,12 @@ def main() -> None:
                     "p95_ms": round(percentile(latencies, 0.95), 1),
                     "p99_ms": round(percentile(latencies, 0.99), 1),
                     "max_ms": round(max(latencies), 1), "load_average": [round(load_before, 1), round(load_after, 1)],
+                    "cpu_ms_per_appeal": {
+                        name: round((after - before) * 1000 / max(ok, 1), 2)
+                        for name, before, after in zip(
+                            ("gunicorn", "postgresql", "load_generator"), cpu_before, cpu_after, strict=True
+                        )
+                    },
                 },
                 ensure_ascii=False,
             ),

@@ -68,7 +68,7 @@ def configure(args: argparse.Namespace) -> str:
     work = Path(args.work_dir)
     if work.exists() and not args.reuse:
         shutil.rmtree(work)
-    work.mkdir(parents=True, exist_ok=True)
+    (work / "static").mkdir(parents=True, exist_ok=True)
     os.environ["HUIQI_VAR_DIR"] = str(work)
     if args.postgres:
         import psycopg

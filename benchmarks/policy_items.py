@@ -12,6 +12,7 @@ formulas (``round(rd_expense * 0.05)``, ``min(tax_paid * 0.2, 1000000)``, ...) o
 Every item is validated by the engine (huiqi.rules.parse_item_rules) before it is returned.
 
     .venv/bin/python benchmarks/policy_items.py --count 500 --output /tmp/items.json
+    .venv/bin/python benchmarks/policy_items.py --count 500 --yaml /tmp/items.yaml   # for import_policies
 """
 
 from __future__ import annotations
@@ -352,13 +353,43 @@ def generate_items(count: int, *, seed: int = 0) -> list[dict[str, Any]]:
     return items
 
 
+def item_file(items: list[dict[str, Any]]) -> str:
+    """The items as a DATA-CONTRACT.md section-2 file for ``huiqi import_policies`` (in force since 2020)."""
+    import yaml
+
+    class _NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # the importer refuses YAML aliases
+
+    records = [
+        {
+            "code": item["code"],
+            "title": f"基准测试条目 {item['code']}（{item['kind']}）",
+            "policy": "基准测试政策文件",
+            "level": "city",
+            "region_code": "370100",
+            "department": "基准测试部门",
+            "effective_from": "2020-01-01",
+            "eligibility": item["eligibility"],
+            **({"reward": item["reward"]} if "reward" in item else {}),
+        }
+        for item in items
+    ]
+    return yaml.dump(records, Dumper=_NoAliases, allow_unicode=True, sort_keys=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", type=Path)
+    parser.add_argument("--output", type=Path, help="JSON (code, kind, eligibility, reward)")
+    parser.add_argument("--yaml", type=Path, help="a policy item file for huiqi import_policies")
     args = parser.parse_args()
-    text = json.dumps(generate_items(args.count, seed=args.seed), ensure_ascii=False, indent=1)
+    items = generate_items(args.count, seed=args.seed)
+    if args.yaml:
+        args.yaml.write_text(item_file(json.loads(json.dumps(items))), encoding="utf-8")
+        return
+    text = json.dumps(items, ensure_ascii=False, indent=1)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

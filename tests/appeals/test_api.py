@@ -65,7 +65,9 @@ def test_registration_names_the_enterprise_by_uscc_and_refuses_bad_fields_in_the
     assert created.json()["enterprise"]["uscc"] == enterprise.uscc
     assert created.json()["priority"] == "high"  # the red list goes first
 
-    refused = platform.post("/api/v1/appeals/", {**PUSH, "kind": "gossip", "external_id": "x2"}, format="json")
+    refused = platform.post(
+        "/api/v1/appeals/", {**PUSH, "kind": "gossip", "external_id": "x2"}, format="json"
+    )
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "validation_failed"
     assert "kind" in refused.json()["error"]["fields"]
@@ -77,7 +79,9 @@ def test_requests_without_a_token_are_refused_with_401():
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
-def test_an_enterprise_user_registers_on_the_portal_and_sees_only_its_own_appeals(enterprise_user, enterprise):
+def test_an_enterprise_user_registers_on_the_portal_and_sees_only_its_own_appeals(
+    enterprise_user, enterprise
+):
     client = client_for(enterprise_user)
     response = client.post("/api/v1/appeals/", {**PUSH, "external_id": ""}, format="json")
     assert response.status_code == 201, response.json()
@@ -181,11 +185,17 @@ def test_the_whole_loop_through_the_api_ends_with_the_enterprises_online_follow_
     act(handler, "accept")
     act(handler, "submit_reply", text="已协调供电公司完成现场勘查，十个工作日内完成增容。")
     act(dispatcher, "approve_reply")
-    closed = act(enterprise_user, "record_follow_up", method="online", is_resolved=True, satisfaction="satisfied")
+    closed = act(
+        enterprise_user, "record_follow_up", method="online", is_resolved=True, satisfaction="satisfied"
+    )
 
     assert closed["state"] == TicketState.CLOSED
     assert [e["action"] for e in closed["history"]] == [
-        "dispatch", "accept", "submit_reply", "approve_reply", "record_follow_up",
+        "dispatch",
+        "accept",
+        "submit_reply",
+        "approve_reply",
+        "record_follow_up",
     ]  # fmt: skip (the factory's ticket has no registration row)
 
 

@@ -334,6 +334,38 @@ def test_refreshing_an_unchanged_ticket_changes_nothing(city, dispatcher):
     assert report_for(dispatcher, CUSTOM).totals.as_dict() == before
 
 
+def test_refresh_on_commit_runs_after_the_transition_commits(
+    holiday_calendar, agent, dispatcher, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        appeal = services.register_appeal(
+            actor=agent, channel="hotline", kind="help", content="厂房用电增容申请没有进展。"
+        )
+        facts.refresh_appeal_fact_on_commit(ticket_id=appeal.ticket.pk)
+        assert not AppealFact.objects.filter(appeal_id=appeal.pk).exists()
+    for callback in callbacks:
+        callback()
+    fact = AppealFact.objects.get(appeal_id=appeal.pk)
+    assert fact.registered_on == appeal.registered_at.astimezone(SH).date()
+    assert "用电增容" in fact.terms
+    assert report_for(dispatcher, Period(fact.registered_on, fact.registered_on)).totals.volume == 1
+
+
+def test_catch_up_command_and_task_refresh_changed_tickets(city, dispatcher):
+    from django.core.management import call_command
+
+    from huiqi.appeals.metrics.tasks import catch_up_appeal_facts
+
+    AppealFact.objects.all().delete()
+    call_command("rebuild_appeal_metrics", "--updated-since", "100000000", stdout=io.StringIO())
+    assert AppealFact.objects.count() == 6
+    assert catch_up_appeal_facts.call(minutes=100000000) == 6
+    out = io.StringIO()
+    call_command("rebuild_appeal_metrics", stdout=out)
+    assert "已重算 6 件" in out.getvalue()
+    assert report_for(dispatcher, CUSTOM).totals.on_time_rate == Rate(2, 3)
+
+
 # --- who sees what --------------------------------------------------------------------------------------
 
 

@@ -91,7 +91,7 @@ def test_a_request_shows_an_appeal_with_status_agency_and_w3c_times(categories, 
 
 
 def test_the_list_filters_by_status_service_code_and_dates(categories, key):
-    top, leaf = categories
+    _top, leaf = categories
     open_one = TicketFactory(appeal__category=leaf).appeal
     closed = TicketFactory(state=TicketState.CLOSED, appeal__category=leaf).appeal
     other = TicketFactory(appeal__category=CategoryFactory(code="SF", name="税费")).appeal
@@ -147,7 +147,12 @@ def test_posting_a_request_registers_an_appeal_and_returns_its_number_and_notice
 
     again = APIClient().post(
         "/open311/v2/requests.json",
-        {"api_key": key, "service_code": "SDQ-YD", "description": "重复推送", "attribute[external_id]": "OS-1"},
+        {
+            "api_key": key,
+            "service_code": "SDQ-YD",
+            "description": "重复推送",
+            "attribute[external_id]": "OS-1",
+        },
     )
     assert again.status_code == 200
     assert again.json()[0]["service_request_id"] == appeal.number

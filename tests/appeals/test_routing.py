@@ -90,7 +90,7 @@ def test_inactive_rules_and_rules_leading_to_a_closed_department_are_skipped():
 
 
 def test_the_category_given_overrides_the_appeals_own(tax):
-    top, leaf = tax
+    _top, leaf = tax
     lead = DepartmentFactory()
     rule(10, lead, category=leaf)
     appeal = AppealFactory(category=None)

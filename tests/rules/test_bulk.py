@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huiqi.rules.polars_eval import bulk, evaluate_items
+from huiqi.rules.polars_eval import encoding, evaluate_items
 from huiqi.rules.schema import parse_item_rules
 
 from .harness import FRAME_SCHEMA, python_results
@@ -64,7 +64,7 @@ def _expected(rules: dict[str, Any], facts: list[dict[str, Any]]) -> dict[str, A
 
 
 @pytest.mark.parametrize("registry_like", [False, True])
-@pytest.mark.parametrize("dictionary_limit", [bulk.DICTIONARY_LIMIT, 0])
+@pytest.mark.parametrize("dictionary_limit", [encoding.DICTIONARY_LIMIT, 0])
 @_SETTINGS
 @given(
     library=st.lists(items(), min_size=1, max_size=4),
@@ -80,7 +80,7 @@ def test_bulk_evaluation_agrees_with_the_python_evaluator(
         facts = [_registry_like(row) for row in facts]
     rules = {f"I{index}": parse_item_rules(item) for index, item in enumerate(library)}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bulk, "DICTIONARY_LIMIT", dictionary_limit)
+        patch.setattr(encoding, "DICTIONARY_LIMIT", dictionary_limit)
         assert _bulk(rules, facts, registry_like=registry_like) == _expected(rules, facts)
 
 

@@ -36,8 +36,8 @@ from huiqi.appeals import routing, selectors, services
 from huiqi.appeals.enums import TicketAction, TicketState
 from huiqi.appeals.models import Appeal, Ticket
 from huiqi.appeals.serializers import (
-    AppealReceiptSerializer,
     AppealFilterSerializer,
+    AppealReceiptSerializer,
     AppealRegisterInputSerializer,
     AppealSerializer,
     CategoryTreeSerializer,
@@ -187,7 +187,9 @@ def _enterprise(user: Any, uscc: str) -> Any:
     code = enterprise_selectors.compact_code(uscc)
     enterprise = enterprise_selectors.enterprises_visible_to(user=user).filter(uscc=code).first()
     if enterprise is None:
-        raise NotFoundError(f"市场主体库中没有统一社会信用代码为 {code} 的企业（或您无权查看）。", field="enterprise_uscc")
+        raise NotFoundError(
+            f"市场主体库中没有统一社会信用代码为 {code} 的企业（或您无权查看）。", field="enterprise_uscc"
+        )
     return enterprise
 
 

@@ -26,10 +26,10 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import logging
+import math
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +63,7 @@ class ClassifierNotFoundError(NotFoundError):
     """No classifier version is active (train one with `huiqi train_classifier`)."""
 
 
-# --- the classifier package, behind one seam ----------------------------------------------------------
+# --- the classifier package ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -76,47 +76,19 @@ class Suggestion:
 
 
 def _package() -> Any:
-    from huiqi import classifier  # scikit-learn and jieba load with it: only when needed
+    """huiqi.classifier, imported when first needed: scikit-learn, SciPy and jieba take a second or
+    two to import, and every web process imports this module (registration schedules the task)."""
+    from huiqi import classifier
 
     return classifier
 
 
-def _top3(prediction: Any) -> tuple[tuple[str, float], ...]:
-    entries = []
-    for entry in list(getattr(prediction, "top3", ()) or ())[:3]:
-        if isinstance(entry, dict):
-            label, confidence = entry.get("label"), entry.get("confidence", 0.0)
-        elif isinstance(entry, list | tuple):
-            label, confidence = entry[0], entry[1] if len(entry) > 1 else 0.0
-        elif hasattr(entry, "label"):
-            label, confidence = entry.label, getattr(entry, "confidence", 0.0)
-        else:
-            label, confidence = entry, 0.0
-        entries.append((str(label), float(confidence)))
-    return tuple(entries)
+def _refused(exc: Exception) -> ClassifierInputInvalidError:
+    return ClassifierInputInvalidError(str(exc), field="input")
 
 
-def _suggestions(model: Any, texts: Sequence[str]) -> list[Suggestion]:
-    return [
-        Suggestion(label=str(p.label), confidence=float(p.confidence), top3=_top3(p))
-        for p in model.predict(list(texts))
-    ]
-
-
-def _metadata(model: Any) -> dict[str, Any]:
-    meta = getattr(model, "metadata", None) or {}
-    if not isinstance(meta, dict):
-        meta = dict(getattr(meta, "__dict__", {}))
-    return meta
-
-
-def _number(meta: dict[str, Any], *names: str) -> float | None:
-    for name in names:
-        for source in (meta, meta.get("metrics") or {}, meta.get("cv") or {}):
-            value = source.get(name) if isinstance(source, dict) else None
-            if isinstance(value, int | float):
-                return float(value)
-    return None
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isinf(value) or math.isnan(value) else float(value)
 
 
 # --- where models are kept ------------------------------------------------------------------------------
@@ -138,36 +110,20 @@ def model_file(version: ClassifierVersion) -> Path:
 
 
 def read_training_csv(path: str | Path) -> tuple[list[str], list[str]]:
-    """The `text,label` rows of a CSV file (DATA-CONTRACT.md section 3); rows with an empty text or
-    label are refused with their row number (the header is row 1)."""
-    texts: list[str] = []
-    labels: list[str] = []
-    problems: list[str] = []
+    """The `text,label` rows of a CSV file (DATA-CONTRACT.md section 3, huiqi.classifier.io); a
+    missing column or a row with an empty text or label is refused with its line number."""
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ClassifierInputInvalidError(
-            f"无法读取训练文件 {path}：{exc.strerror}。", field="input"
-        ) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = {"text", "label"} - set(reader.fieldnames or ())
-        if missing:
-            raise ClassifierInputInvalidError(
-                f"训练文件 {path} 缺少列：{'、'.join(sorted(missing))}（须有 text,label 两列）。",
-                field="input",
-            )
-        for row_number, row in enumerate(reader, start=2):
-            text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
-            if not text or not label:
-                problems.append(f"第 {row_number} 行：{'text' if not text else 'label'} 为空")
-                continue
-            texts.append(text)
-            labels.append(label)
-    if problems:
-        shown = "；".join(problems[:20]) + (f"；等共 {len(problems)} 行" if len(problems) > 20 else "")
-        raise ClassifierInputInvalidError(f"训练文件 {path} 有无效的行：{shown}。", field="input")
-    return texts, labels
+        return _package().read_labelled_csv(path)  # type: ignore[no-any-return]
+    except ValueError as exc:  # classifier.TrainingDataError
+        raise _refused(exc) from None
+
+
+def read_texts_csv(path: str | Path) -> list[str]:
+    """The `text` column of a CSV file, in order (huiqi.classifier.io)."""
+    try:
+        return _package().read_texts_csv(path)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise _refused(exc) from None
 
 
 def appeal_text(appeal: Appeal) -> str:
@@ -177,15 +133,18 @@ def appeal_text(appeal: Appeal) -> str:
     return content if not title or content.startswith(title) else f"{title}。{content}"
 
 
-def training_data_from_database() -> tuple[list[str], list[str]]:
-    """Closed, handled appeals (not merged) and their final category codes (module docstring)."""
+def training_data_from_database(*, limit: int | None = None) -> tuple[list[str], list[str]]:
+    """Closed, handled appeals (not merged) and their final category codes (module docstring); with
+    `limit`, the most recent ones only."""
     rows = (
         Appeal.objects.filter(ticket__state=TicketState.CLOSED, category__isnull=False)
         .exclude(ticket__closure=Closure.MERGED)
         .select_related("category")
         .only("title", "content", "category__code")
-        .order_by("id")
+        .order_by("-id")
     )
+    if limit is not None:
+        rows = rows[:limit]
     texts, labels = [], []
     for appeal in rows.iterator(chunk_size=2000):
         texts.append(appeal_text(appeal))
@@ -203,13 +162,12 @@ def _require_admin(actor: Any | None) -> None:
         raise PermissionDeniedError("只有系统管理员可以训练或启用诉求分类模型。")
 
 
-def _new_version_name(now: dt.datetime) -> str:
-    base = f"clf-{timezone.localtime(now):%Y%m%d-%H%M%S}"
-    name, n = base, 1
-    while ClassifierVersion.objects.filter(version=name).exists():
+def _unique_version(name: str) -> str:
+    version, n = name[:36], 1
+    while ClassifierVersion.objects.filter(version=version).exists():
         n += 1
-        name = f"{base}-{n}"
-    return name
+        version = f"{name[:36]}-{n}"
+    return version
 
 
 def train_classifier(
@@ -222,44 +180,36 @@ def train_classifier(
     config: Any = None,
     activate: bool = True,
 ) -> ClassifierVersion:
-    """Trains a classifier on `texts` and `labels`, saves it, records the version with the metrics it
-    measured (cross-validated) and its chosen threshold, and activates it unless `activate` is False."""
+    """Trains a classifier on `texts` and `labels` (huiqi.classifier.train: it cross-validates itself
+    and chooses its automatic-dispatch threshold), saves it, records the version with those measured
+    figures and activates it unless `activate` is False."""
     _require_admin(actor)
-    if len(texts) != len(labels):
-        raise ClassifierInputInvalidError("训练文本与类别数量不一致。", field="input")
     if len(texts) < MIN_SAMPLES:
         raise ClassifierInputInvalidError(
             f"训练样本太少：{len(texts)} 条（至少 {MIN_SAMPLES} 条）。", field="input"
         )
-    distinct = sorted(set(labels))
-    if len(distinct) < 2:
-        raise ClassifierInputInvalidError("训练样本至少要有两个类别。", field="input")
-    package = _package()
-    model = (
-        package.train(list(texts), list(labels), config)
-        if config is not None
-        else package.train(list(texts), list(labels))
-    )
-    now = timezone.now()
-    name = _new_version_name(now)
-    relative = Path(f"{name}.joblib")
+    try:
+        model = _package().train(list(texts), list(labels), config=config)
+    except ValueError as exc:  # classifier.TrainingDataError: too few categories or examples
+        raise _refused(exc) from None
+    info = model.info
+    name = _unique_version(info.version)
+    relative = Path(f"{name}.pkl.gz")
     model.save(models_dir() / relative)
-    meta = _metadata(model)
-    threshold = _number(meta, "threshold", "auto_dispatch_threshold", "chosen_threshold")
     with transaction.atomic():
         version = ClassifierVersion.objects.create(
             version=name,
-            trained_at=now,
+            trained_at=timezone.now(),
             trained_by=actor if getattr(actor, "pk", None) else None,
             source=source,
             source_path=str(source_path)[:500],
-            sample_count=len(texts),
-            labels=[str(label) for label in getattr(model, "labels", None) or distinct],
-            accuracy=_number(meta, "accuracy", "cv_accuracy"),
-            macro_f1=_number(meta, "macro_f1", "cv_macro_f1"),
-            top3_accuracy=_number(meta, "top3_accuracy", "cv_top3_accuracy"),
-            metrics=_jsonable(meta),
-            threshold=threshold,
+            sample_count=info.training_size,
+            labels=list(info.labels),
+            accuracy=_finite(info.cv.accuracy),
+            macro_f1=_finite(info.cv.macro_f1),
+            top3_accuracy=_finite(info.cv.top3_accuracy),
+            metrics=_jsonable(info.to_dict()),
+            threshold=_finite(info.auto_dispatch_threshold),
             model_path=str(relative),
         )
         record_event(
@@ -274,7 +224,9 @@ def train_classifier(
                 "labels": len(version.labels),
                 "accuracy": version.accuracy,
                 "macro_f1": version.macro_f1,
-                "threshold": threshold,
+                "top3_accuracy": version.top3_accuracy,
+                "threshold": version.threshold,
+                "auto_dispatch_rate": _finite(info.cv.auto_dispatch_rate_at_precision),
             },
         )
         if activate:
@@ -302,6 +254,8 @@ def activate_classifier_version(*, actor: User | None, version: ClassifierVersio
             old.save(update_fields=["is_active"])
         version.is_active = True
         version.save(update_fields=["is_active"])
+        transaction.on_commit(forget_active_check)
+        forget_active_check()
         record_event(
             actor=actor,
             action="classifier.activated",
@@ -324,12 +278,16 @@ def active_version() -> ClassifierVersion | None:
 
 
 def load_version(version: ClassifierVersion) -> Any:
-    """The model of `version`, from this process's cache or its file."""
+    """The model of `version` (a huiqi.classifier.TrainedClassifier), from this process's cache or its
+    file."""
     key = f"{version.pk}:{version.model_path}"
     with _lock:
         model = _loaded.get(key)
         if model is None:
-            model = _package().load(model_file(version))
+            try:
+                model = _package().load(model_file(version))
+            except ValueError as exc:  # classifier.ModelFileError: missing or foreign file
+                raise ClassifierNotFoundError(str(exc)) from None
             _loaded.clear()  # one model in memory at a time: a new active version replaces the old
             _loaded[key] = model
     return model
@@ -340,7 +298,14 @@ def classify_texts(texts: Sequence[str], *, version: ClassifierVersion | None = 
     version = version or active_version()
     if version is None:
         raise ClassifierNotFoundError("没有启用的诉求分类模型：请先运行 huiqi train_classifier。")
-    return _suggestions(load_version(version), texts)
+    return [
+        Suggestion(
+            label=p.label,
+            confidence=float(p.confidence),
+            top3=tuple((label, float(c)) for label, c in p.top3),
+        )
+        for p in load_version(version).predict(list(texts))
+    ]
 
 
 def auto_dispatch_threshold(version: ClassifierVersion | None) -> float | None:
@@ -460,11 +425,33 @@ def classify_and_route_appeal(*, appeal_id: int) -> AutoDispatchOutcome:
     return AutoDispatchOutcome(appeal_id=appeal.pk, classified=True, dispatched=True, reason=reason)
 
 
+#: How long a process trusts its last look at whether a classifier is active (registration is the
+#: hot path: one query less per appeal); activating a version here forgets it at once.
+ACTIVE_CHECK_SECONDS = 10.0
+_active_check: tuple[float, bool] | None = None
+
+
+def has_active_classifier() -> bool:
+    global _active_check
+    now = time.monotonic()
+    checked = _active_check
+    if checked is not None and now - checked[0] < ACTIVE_CHECK_SECONDS:
+        return checked[1]
+    found = ClassifierVersion.objects.filter(is_active=True).exists()
+    _active_check = (now, found)
+    return found
+
+
+def forget_active_check() -> None:
+    global _active_check
+    _active_check = None
+
+
 def schedule_classification(appeal: Appeal) -> None:
     """Called by registration inside its transaction: after the commit, a task classifies the appeal
     and may dispatch it (intake does not wait for the model). Nothing is scheduled while no classifier
     is active."""
-    if not ClassifierVersion.objects.filter(is_active=True).exists():
+    if not has_active_classifier():
         return
     appeal_id = appeal.pk
 
@@ -477,5 +464,6 @@ def schedule_classification(appeal: Appeal) -> None:
 
 
 def fast_config() -> Any:
-    """Settings for a quick training (the demo's few thousand short texts)."""
-    return None
+    """Settings for a quick training (the demo's few thousand short texts): three folds, and no
+    learned stop words (the demo's vocabulary is small). The precision target stays the platform's."""
+    return _package().ClassifierConfig(folds=3, stopword_min_expected=None)

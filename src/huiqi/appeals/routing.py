@@ -45,9 +45,10 @@ NO_ROUTE = RouteSuggestion(lead_department=None)
 
 def rule_matches(rule: RoutingRule, *, category: Category | None, enterprise: Any | None) -> bool:
     """Whether every condition of `rule` holds (module docstring)."""
-    if rule.category_id is not None:
-        if category is None or rule.category_id not in (category.pk, category.parent_id):
-            return False
+    if rule.category_id is not None and (
+        category is None or rule.category_id not in (category.pk, category.parent_id)
+    ):
+        return False
     wants_enterprise = (
         rule.region_prefix or rule.red_list is not None or rule.size_class or rule.industry_prefix
     )

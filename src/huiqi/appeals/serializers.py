@@ -293,7 +293,9 @@ class AppealReceiptSerializer(serializers.Serializer):
     is_red_list = serializers.BooleanField()
     enterprise = EnterpriseRefSerializer(allow_null=True)
     category = serializers.CharField(allow_null=True, help_text="分类编码")
-    similar_to = serializers.CharField(allow_null=True, help_text="疑似重复的在办诉求编号（待派单员判断是否并单）")
+    similar_to = serializers.CharField(
+        allow_null=True, help_text="疑似重复的在办诉求编号（待派单员判断是否并单）"
+    )
     source_system = serializers.CharField()
     external_id = serializers.CharField(allow_null=True)
     ticket = ReceiptTicketSerializer()

@@ -388,7 +388,7 @@ def append_history(
         to_state=ticket.state,
         actor=actor,
         role=getattr(actor, "role", "") or "",
-        department=getattr(actor, "department", None) if actor is not None else None,
+        department_id=getattr(actor, "department_id", None) if actor is not None else None,  # no query
         reason=reason,
         at=at,
         data=effects.jsonable(data),

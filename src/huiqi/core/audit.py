@@ -238,19 +238,23 @@ def record_event(
         "source": context.source,
     }
     fields = {name: value[: _FIELD_LENGTHS[name]] for name, value in fields.items()}
-    with transaction.atomic():
+    event = AuditEvent(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_role=getattr(actor, "role", "") or "",
+        action=action,
+        before=to_jsonable(before) if before is not None else None,
+        after=to_jsonable(after) if after is not None else None,
+        source_ip=_clean_ip(context.source_ip),
+        **fields,
+    )
+    # The chain's critical section (the lock is held until the surrounding transaction commits) holds
+    # only what needs the head: everything else is prepared above. savepoint=False: inside the
+    # caller's transaction a savepoint would add two round trips to it; called outside one, this block
+    # is the transaction.
+    with transaction.atomic(savepoint=False):
         _lock_chain()
-        event = AuditEvent(
-            occurred_at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_role=getattr(actor, "role", "") or "",
-            action=action,
-            before=to_jsonable(before) if before is not None else None,
-            after=to_jsonable(after) if after is not None else None,
-            source_ip=_clean_ip(context.source_ip),
-            prev_hash=_chain_head(),
-            **fields,
-        )
+        event.occurred_at = timezone.now()
+        event.prev_hash = _chain_head()
         event.hash = compute_hash(event)
         event.save(force_insert=True)
     return event

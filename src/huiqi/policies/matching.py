@@ -360,7 +360,7 @@ def match_enterprise(*, enterprise: Enterprise, as_of: date, explain: bool = Tru
     matches = [
         ItemMatch(
             version,
-            evaluate(stored_rules(version.eligibility, version.reward), profile, explain_result=explain),
+            evaluate(rules_of(version), profile, explain_result=explain),
         )
         for version in effective_versions(as_of=as_of)
     ]

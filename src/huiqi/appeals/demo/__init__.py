@@ -36,10 +36,9 @@ from huiqi.accounts import selectors as account_selectors
 from huiqi.accounts import services as account_services
 from huiqi.accounts.enums import Role
 from huiqi.appeals import routing
-from huiqi.appeals.demo import reference as R
-from huiqi.appeals.demo import texts as T
+from huiqi.appeals.demo import reference, texts
 from huiqi.appeals.demo.simulation import Actors, Plan, Simulator, caller_name, compose_text
-from huiqi.appeals.enums import Channel, Kind, Priority, ReplyStatus, TicketState
+from huiqi.appeals.enums import Channel, Kind, Priority, TicketState
 from huiqi.appeals.models import (
     Appeal,
     AppealNumberCounter,
@@ -58,6 +57,9 @@ from huiqi.core.audit import record_event
 
 DEMO_PASSWORD = "Huiqi@2026demo"  # the same as accounts.demo
 DEFAULT_COUNT = 4000
+#: The demo classifier learns from the most recent closed appeals only: enough for the demo's
+#: phrases, and training stays within seconds.
+TRAINING_LIMIT = 1500
 
 KIND_WEIGHTS = {
     Kind.CONSULTATION: 40,
@@ -131,7 +133,7 @@ def _departments() -> dict[str, Any]:
 
 def load_reference(summary: DemoAppealsSummary) -> None:
     """Categories, time-limit rules, routing rules, extra handlers and the platform account."""
-    for top_order, (code, name, children) in enumerate(R.CATEGORIES):
+    for top_order, (code, name, children) in enumerate(reference.CATEGORIES):
         top, created = Category.objects.get_or_create(
             code=code, defaults={"name": name, "sort_order": top_order}
         )
@@ -142,7 +144,7 @@ def load_reference(summary: DemoAppealsSummary) -> None:
             )
             summary.categories_created += created
     categories = {c.code: c for c in Category.objects.all()}
-    for spec in R.TIME_LIMITS:
+    for spec in reference.TIME_LIMITS:
         _, created = TimeLimitRule.objects.get_or_create(
             name=spec.name,
             defaults={
@@ -156,7 +158,7 @@ def load_reference(summary: DemoAppealsSummary) -> None:
         )
         summary.time_limit_rules_created += created
     departments = _departments()
-    for route in R.ROUTES:
+    for route in reference.ROUTES:
         lead = departments.get(route.lead)
         if lead is None or RoutingRule.objects.filter(name=route.name).exists():
             continue
@@ -189,8 +191,16 @@ def load_reference(summary: DemoAppealsSummary) -> None:
 
 def _load_accounts(summary: DemoAppealsSummary, departments: dict[str, Any]) -> None:
     user_model = apps.get_model("accounts", "User")
-    wanted = [(u, n, d, p, Role.HANDLER) for u, n, d, p in R.EXTRA_HANDLERS]
-    wanted.append((R.PLATFORM_USERNAME, R.PLATFORM_FULL_NAME, R.PLATFORM_DEPARTMENT, "", Role.AGENT))
+    wanted = [(u, n, d, p, Role.HANDLER) for u, n, d, p in reference.EXTRA_HANDLERS]
+    wanted.append(
+        (
+            reference.PLATFORM_USERNAME,
+            reference.PLATFORM_FULL_NAME,
+            reference.PLATFORM_DEPARTMENT,
+            "",
+            Role.AGENT,
+        )
+    )
     for username, full_name, code, phone, role in wanted:
         user = user_model.objects.filter(username=username).first()
         if user is None:
@@ -229,7 +239,7 @@ def _actors(departments: dict[str, Any]) -> Actors:
     handlers: dict[int, Any] = {}
     for user in account_selectors.active_staff(roles=[Role.HANDLER]):
         handlers.setdefault(user.department_id, user)
-    agents = [u for u in staff.values() if u.role == Role.AGENT and u.username != R.PLATFORM_USERNAME]
+    agents = [u for u in staff.values() if u.role == Role.AGENT and u.username != reference.PLATFORM_USERNAME]
     membership = apps.get_model("accounts", "EnterpriseMembership")
     enterprise_users = {
         m.enterprise_id: m.user for m in membership.objects.select_related("user").order_by("id")
@@ -241,7 +251,7 @@ def _actors(departments: dict[str, Any]) -> Actors:
         supervisor=staff.get("supervisor01")
         or next((u for u in staff.values() if u.role == Role.SUPERVISOR), None),
         leader=staff.get("leader01") or next((u for u in staff.values() if u.role == Role.LEADER), None),
-        platform=staff.get(R.PLATFORM_USERNAME),
+        platform=staff.get(reference.PLATFORM_USERNAME),
         specialist=staff.get("specialist01")
         or next((u for u in staff.values() if u.role == Role.SPECIALIST), None),
         handlers=handlers,
@@ -278,7 +288,7 @@ def build_plans(
     *, rng: random.Random, count: int, now: dt.datetime, departments: dict[str, Any], actors: Actors
 ) -> list[Plan]:
     leaves = {c.code: c for c in Category.objects.filter(parent__isnull=False).select_related("parent")}
-    leaves = {code: c for code, c in leaves.items() if code in T.LEAVES}
+    leaves = {code: c for code, c in leaves.items() if code in texts.LEAVES}
     rules = routing.active_rules()
     ordinary, red = _enterprise_pool(rng, 1200)
     zipf = [1 / (i + 1) ** 0.6 for i in range(len(ordinary))]
@@ -292,15 +302,22 @@ def build_plans(
         before_now = (timezone.localtime(now).date() - day).days
         codes = list(leaves)
         code = rng.choices(codes, [LEAF_WEIGHTS.get(c, 1.0) * seasonal(c, day, before_now) for c in codes])[0]
+        siblings = [c for c in codes if c != code and c.split("-")[0] == code.split("-")[0]]
+        problem_code = rng.choice(siblings) if siblings and rng.random() < 0.2 else None
         category = leaves[code]
+        roll = rng.random()
+        if roll < 0.04 and siblings:  # filed under a neighbouring category (the text reads otherwise)
+            category = leaves[rng.choice(siblings)]
+        elif roll < 0.08:  # filed under the first-level category only
+            category = category.parent
         is_red = bool(red) and rng.random() < 0.09
         enterprise = None
         if rng.random() > 0.04:
             enterprise = rng.choice(red) if is_red else (rng.choices(ordinary, zipf)[0] if ordinary else None)
         kind_weights = dict(KIND_WEIGHTS)
-        if code.startswith("YSHJ") or code.startswith("SQSF"):
+        if code.startswith(("YSHJ", "SQSF")):
             kind_weights[Kind.COMPLAINT] *= 3.5
-        if code.startswith("ZCZX") or code.startswith("SF"):
+        if code.startswith(("ZCZX", "SF")):
             kind_weights[Kind.CONSULTATION] *= 1.6
         kind = _choose(rng, kind_weights)
         channel = _choose(rng, CHANNEL_WEIGHTS)
@@ -308,7 +325,9 @@ def build_plans(
             channel = Channel.MAYOR_LINE
         route = routing.first_match(rules, category=category, enterprise=enterprise)
         lead_name = route.lead_department.name if route.lead_department is not None else ""
-        title, content = compose_text(rng=rng, code=code, kind=kind, department=lead_name)
+        title, content = compose_text(
+            rng=rng, code=code, kind=kind, department=lead_name, problem_code=problem_code
+        )
         if enterprise is not None and rng.random() < 0.3:
             content = f"{enterprise.name}反映：{content}"
         priority = (
@@ -390,7 +409,7 @@ def _registrar(rng: random.Random, channel: str, enterprise: Any, actors: Actors
     if user is not None and rng.random() < 0.7:
         return user, "", ""
     if actors.platform is not None:
-        return actors.platform, R.PLATFORM_USERNAME, "pending"
+        return actors.platform, reference.PLATFORM_USERNAME, "pending"
     return None, "demo", "pending"
 
 
@@ -472,7 +491,7 @@ def write_plans(plans: list[Plan]) -> tuple[list[Appeal], list[Ticket]]:
             )
             for e in plan.events
         ]  # fmt: skip
-        plan_replies = [Reply(ticket=ticket, **{k: v for k, v in r.items()}) for r in plan.replies]
+        plan_replies = [Reply(ticket=ticket, **r) for r in plan.replies]
         replies.append(plan_replies)
         extensions += [Extension(ticket=ticket, **x) for x in plan.extensions]
     TicketEvent.objects.bulk_create(events, batch_size=2000)
@@ -515,11 +534,11 @@ def train_demo_classifier(summary: DemoAppealsSummary) -> None:
 
     version = classification.active_version()
     if version is None:
-        texts, labels = classification.training_data_from_database()
+        samples, labels = classification.training_data_from_database(limit=TRAINING_LIMIT)
         if len(set(labels)) < 2:
             return
         version = classification.train_classifier(
-            actor=None, texts=texts, labels=labels, source="database", config=classification.fast_config()
+            actor=None, texts=samples, labels=labels, source="database", config=classification.fast_config()
         )
     summary.classifier_version = version.version
     summary.classifier_macro_f1 = version.macro_f1

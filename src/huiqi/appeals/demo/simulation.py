@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from huiqi.accounts.enums import Role
-from huiqi.appeals.demo import texts as T
+from huiqi.appeals.demo import texts
 from huiqi.appeals.enums import (
     Channel,
     Closure,
@@ -37,7 +37,7 @@ from huiqi.core import workdays
 A, S = TicketAction, TicketState
 
 
-class Stop(Exception):
+class TimelineEndedError(Exception):
     """The next step would happen after now (or after the state the plan stops in)."""
 
 
@@ -80,7 +80,7 @@ class Simulator:
     def __init__(self, *, plan: Plan, rng: random.Random, actors: Actors, now: dt.datetime) -> None:
         self.p, self.rng, self.actors, self.now = plan, rng, actors, now
         self.ticket = plan.ticket
-        self.topic = T.LEAVES[plan.category.code].topic
+        self.topic = texts.LEAVES[plan.category.code].topic
 
     # --- helpers --------------------------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ class Simulator:
     ) -> None:
         """Appends a transition if it happens by now; applies its effects; stops at the plan's state."""
         if at > self.now:
-            raise Stop
+            raise TimelineEndedError
         from_state = self.ticket["state"]
         if action not in (A.REGISTER,):
             self.ticket["version"] += 1
@@ -130,7 +130,7 @@ class Simulator:
             }
         )
         if self.p.stop_state is not None and to_state == self.p.stop_state and action != A.REGISTER:
-            raise Stop
+            raise TimelineEndedError
 
     def refresh_deadline(self) -> None:
         t = self.ticket
@@ -166,7 +166,7 @@ class Simulator:
                 self.direct_reply(t)
                 return
             self.handle(t)
-        except Stop:
+        except TimelineEndedError:
             pass
 
     def register(self) -> None:
@@ -188,7 +188,7 @@ class Simulator:
 
     def instruct(self, t: dt.datetime) -> dt.datetime:
         at = self.hours(t, 1, 6)
-        instruction = self.rng.choice(T.INSTRUCTIONS)
+        instruction = self.rng.choice(texts.INSTRUCTIONS)
 
         def apply() -> None:
             self.p.appeal.update(
@@ -219,7 +219,7 @@ class Simulator:
             else self.rng.choice(self.actors.agents)
         )
         at = t + dt.timedelta(minutes=self.rng.randint(3, 25))
-        text = self.rng.choice(T.DIRECT_REPLIES).format(topic=self.topic)
+        text = self.rng.choice(texts.DIRECT_REPLIES).format(topic=self.topic)
 
         def apply() -> None:
             self.p.replies.append(
@@ -272,7 +272,7 @@ class Simulator:
             returned_by = self.ticket["lead_department_id"]
             self.event(
                 A.RETURN, S.AWAITING_DISPATCH, at, self.handler(), Role.HANDLER,
-                reason=self.rng.choice(T.RETURN_REASONS).format(other=other), department_id=returned_by,
+                reason=self.rng.choice(texts.RETURN_REASONS).format(other=other), department_id=returned_by,
                 data={"returned_by_department": self.department(returned_by)},
                 apply=lambda: self.ticket.update(lead_department_id=None, accepted_at=None, returned=True),
             )  # fmt: skip
@@ -317,7 +317,7 @@ class Simulator:
         t = reply_at
         if self.rng.random() < 0.04:  # the dispatcher sends it back once
             t = self.hours(t, 0.5, 4)
-            reason = self.rng.choice(T.SEND_BACK_REASONS)
+            reason = self.rng.choice(texts.SEND_BACK_REASONS)
 
             def sent_back() -> None:
                 self.p.replies[-1].update(
@@ -353,9 +353,9 @@ class Simulator:
     def reply_text(self) -> str:
         r = self.rng
         return (
-            r.choice(T.REPLY_OPENINGS)
-            + r.choice(T.REPLY_ACTIONS).format(topic=self.topic)
-            + r.choice(T.REPLY_CLOSINGS)
+            r.choice(texts.REPLY_OPENINGS)
+            + r.choice(texts.REPLY_ACTIONS).format(topic=self.topic)
+            + r.choice(texts.REPLY_CLOSINGS)
         )
 
     def submit(self, at: dt.datetime, handler: Any, lead: int, text: str) -> None:
@@ -375,7 +375,7 @@ class Simulator:
     def extension(self, t: dt.datetime, handler: Any, lead: int) -> dt.datetime:
         t = self.hours(t, 2, 12)
         days = Decimal(self.rng.choice([2, 3, 5]))
-        reason = self.rng.choice(T.EXTENSION_REASONS)
+        reason = self.rng.choice(texts.EXTENSION_REASONS)
         self.p.extensions.append(
             {
                 "requested_days": days,
@@ -398,7 +398,7 @@ class Simulator:
             extension.update(
                 decision=ExtensionDecision.APPROVED if approve else ExtensionDecision.REJECTED,
                 granted_days=days if approve else None, decided_by=decider, decided_at=t,
-                decision_comment="" if approve else T.REJECT_REASONS[0],
+                decision_comment="" if approve else texts.REJECT_REASONS[0],
             )  # fmt: skip
             if approve:
                 self.ticket["extension_days"] += days
@@ -406,7 +406,7 @@ class Simulator:
 
         self.event(
             A.APPROVE_EXTENSION if approve else A.REJECT_EXTENSION, self.ticket["state"], t, decider, decider_role,
-            reason="" if approve else T.REJECT_REASONS[0], apply=decide,
+            reason="" if approve else texts.REJECT_REASONS[0], apply=decide,
         )  # fmt: skip
         return t
 
@@ -417,7 +417,7 @@ class Simulator:
 
     def pause(self, t: dt.datetime, handler: Any, lead: int) -> dt.datetime:
         t = self.hours(t, 1, 8)
-        self.event(A.PAUSE, S.PAUSED, t, handler, Role.HANDLER, reason=self.rng.choice(T.PAUSE_REASONS),
+        self.event(A.PAUSE, S.PAUSED, t, handler, Role.HANDLER, reason=self.rng.choice(texts.PAUSE_REASONS),
                    department_id=lead, apply=lambda: self.ticket.update(paused_at=t))  # fmt: skip
         started = t
         t = self.hours(t, 3, 20)
@@ -435,7 +435,7 @@ class Simulator:
         if self.rng.random() < 0.1:  # unreachable: closed without follow-up
             at = self.hours(t, 16, 30)
             self.event(A.CLOSE, S.CLOSED, at, self.actors.dispatcher, Role.DISPATCHER,
-                       reason=self.rng.choice(T.CLOSE_REASONS), apply=lambda: self.close(at, Closure.WITHOUT_FOLLOW_UP))  # fmt: skip
+                       reason=self.rng.choice(texts.CLOSE_REASONS), apply=lambda: self.close(at, Closure.WITHOUT_FOLLOW_UP))  # fmt: skip
             return "closed", at
         at = self.hours(t, 2, 20)
         return self.follow_up(at, closes=True), at
@@ -452,12 +452,12 @@ class Simulator:
         else:
             satisfaction = Satisfaction.SATISFIED if roll < 0.93 else Satisfaction.FAIRLY_SATISFIED
         if satisfaction == Satisfaction.DISSATISFIED:
-            comment = self.rng.choice(T.DISSATISFIED_COMMENTS)
+            comment = self.rng.choice(texts.DISSATISFIED_COMMENTS)
             resolved = False
         elif satisfaction == Satisfaction.FAIRLY_SATISFIED:
-            comment, resolved = self.rng.choice(T.FAIRLY_COMMENTS), self.rng.random() < 0.7
+            comment, resolved = self.rng.choice(texts.FAIRLY_COMMENTS), self.rng.random() < 0.7
         else:
-            comment, resolved = self.rng.choice(T.SATISFIED_COMMENTS), self.rng.random() < 0.97
+            comment, resolved = self.rng.choice(texts.SATISFIED_COMMENTS), self.rng.random() < 0.97
         method = FollowUpMethod.ONLINE if online else FollowUpMethod.CALL
         row = {
             "method": method,
@@ -502,28 +502,40 @@ class Simulator:
         return "closed"
 
 
-def compose_text(*, rng: random.Random, code: str, kind: str, department: str) -> tuple[str, str]:
-    """(title, content) of an appeal of category `code` and `kind`."""
-    leaf = T.LEAVES[code]
-    subject, problem = rng.choice(leaf.subjects), rng.choice(leaf.problems)
-    opening = rng.choice(T.OPENINGS)
+GENERIC_TITLES = ("企业反映问题", "请求协调解决", "企业诉求", "关于企业困难的反映", "来电反映")
+
+
+def compose_text(
+    *, rng: random.Random, code: str, kind: str, department: str, problem_code: str | None = None
+) -> tuple[str, str]:
+    """(title, content) of an appeal of category `code` and `kind`; the problem may be a sibling
+    category's (`problem_code`), as real appeals mix matters, and titles are often vague."""
+    leaf = texts.LEAVES[code]
+    subject = rng.choice(leaf.subjects)
+    problem = rng.choice(texts.LEAVES[problem_code or code].problems)
+    opening = rng.choice(texts.OPENINGS)
     if kind == Kind.CONSULTATION:
         content = f"{opening}{subject}，{rng.choice(leaf.questions)}"
         title = f"咨询{leaf.topic}相关问题"
     elif kind == Kind.HELP:
-        content = f"{opening}{subject}，{problem}，{rng.choice(T.HELP_ASKS)}"
+        content = f"{opening}{subject}，{problem}，{rng.choice(texts.HELP_ASKS)}"
         title = f"{leaf.topic}问题求助"
     elif kind == Kind.COMPLAINT:
-        content = f"{opening}{subject}，{problem}。{rng.choice(T.COMPLAINT_ASKS)}"
+        content = f"{opening}{subject}，{problem}。{rng.choice(texts.COMPLAINT_ASKS)}"
         title = f"投诉{leaf.topic}问题"
     elif kind == Kind.SUGGESTION:
-        content = f"{opening}{subject}，{problem}。" + rng.choice(T.SUGGESTIONS).format(topic=leaf.topic)
+        content = f"{opening}{subject}，{problem}。" + rng.choice(texts.SUGGESTIONS).format(topic=leaf.topic)
         title = f"关于{leaf.topic}的建议"
     else:
-        content = rng.choice(T.PRAISES).format(department=department or "承办单位", topic=leaf.topic)
-        title = f"表扬{department or '承办单位'}"
+        content = rng.choice(texts.PRAISES).format(department=department or "承办单位", topic=leaf.topic)
+        return f"表扬{department or '承办单位'}", content
+    roll = rng.random()
+    if roll < 0.3:
+        title = subject[:16]
+    elif roll < 0.5:
+        title = rng.choice(GENERIC_TITLES)
     return title, content
 
 
 def caller_name(rng: random.Random) -> str:
-    return rng.choice(T.SURNAMES) + rng.choice(T.TITLES if rng.random() < 0.6 else T.GIVEN)
+    return rng.choice(texts.SURNAMES) + rng.choice(texts.TITLES if rng.random() < 0.6 else texts.GIVEN)

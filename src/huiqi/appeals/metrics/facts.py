@@ -224,6 +224,13 @@ def _refresh(ticket_id: int) -> AppealFact:
     return new
 
 
+def refresh_appeal_fact_on_commit(*, ticket_id: int) -> None:
+    """Schedules refresh_appeal_fact for when the current transaction commits: the one line the
+    workflow adds after a transition (and intake after a registration). robust=True: a failure is
+    logged and the transition stands; `huiqi rebuild_appeal_metrics --updated-since` catches up."""
+    transaction.on_commit(lambda: refresh_appeal_fact(ticket=ticket_id), robust=True)
+
+
 def refresh_appeal_facts(
     *,
     ticket_ids: Iterable[int] | None = None,

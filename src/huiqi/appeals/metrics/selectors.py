@@ -1,8 +1,5 @@
 """The metrics report (docs/metrics.md): figures of a period with their breakdowns, trend and hot
-topics, read from the per-month and per-day sums (sums.py), never from the tickets themselves.
-
-A period is answered by the monthly sums for its whole months and the daily sums for the days
-around them, so a year costs a few thousand rows per breakdown whatever the number of appeals.
+topics, read from the per-month and per-day sums (reading.py), never from the tickets themselves.
 
 Who sees what: leaders, supervisors and dispatchers the whole city; a handler (or a leader of a
 district) the departments of accounts.selectors.work_department_ids_for, that is their department
@@ -12,40 +9,28 @@ and the units below it, as lead department (主办). Other roles are refused.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BigIntegerField, Q, Sum
-from django.db.models.functions import Cast
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from huiqi.accounts import selectors as account_selectors
 from huiqi.accounts.enums import Role
 from huiqi.appeals.enums import Channel, Kind
-from huiqi.appeals.metrics import periods
+from huiqi.appeals.metrics import periods, reading
 from huiqi.appeals.metrics.figures import Figures
 from huiqi.appeals.metrics.hot_topics import HotTopic, HotTopicRules, rank_topics
-from huiqi.appeals.metrics.models import (
-    WHOLE_CITY,
-    AppealDailyStats,
-    AppealDepartmentDailyStats,
-    AppealFact,
-    AppealMonthlyStats,
-    AppealTermDaily,
-    AppealTermMonthly,
-)
 from huiqi.appeals.metrics.query import MetricsFilters, MetricsQuery
-from huiqi.appeals.metrics.sums import DIMENSIONS, MEASURES
-from huiqi.appeals.metrics.terms import split_terms
 from huiqi.appeals.models import Category
-from huiqi.core.errors import PermissionDeniedError, ValidationFailedError
+from huiqi.core.errors import PermissionDeniedError
 
 METRICS_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER})
 NO_DEPARTMENT = "未派单"
 NO_CATEGORY = "未分类"
-_SUMS = {name: Cast(Sum(name), BigIntegerField()) for name in MEASURES}
 
 
 # --- scope -----------------------------------------------------------------------------------------------
@@ -69,147 +54,6 @@ def can_view_metrics(user: Any) -> bool:
     except PermissionDeniedError:
         return False
     return True
-
-
-# --- reading the sums ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Selection:
-    """The cells of the query: a Q over the cube's dimensions, and the departments (None: all)."""
-
-    cells: Q
-    departments: frozenset[int] | None
-    by_department_only: bool  # no channel, kind or category filter
-
-
-def _selection(query: MetricsQuery, scope: set[int] | None, categories: dict[int, Category]) -> _Selection:
-    f = query.filters
-    q = Q()
-    if f.channel:
-        q &= Q(channel=f.channel)
-    if f.kind:
-        q &= Q(kind=f.kind)
-    if f.category_id is not None:
-        category = categories.get(f.category_id)
-        if category is None:
-            raise ValidationFailedError(f"分类 {f.category_id} 不存在。", field="category")
-        q &= Q(category_id=category.pk) if category.parent_id else Q(category_l1_id=category.pk)
-    departments = scope
-    if f.department_id is not None:
-        subtree = account_selectors.department_subtree_ids(f.department_id)
-        departments = subtree if scope is None else subtree & scope
-        if not departments:
-            raise PermissionDeniedError("无权查看该部门的统计。")
-    if departments is not None:
-        q &= Q(department_id__in=sorted(departments))
-    return _Selection(
-        cells=q,
-        departments=frozenset(departments) if departments is not None else None,
-        by_department_only=not (f.channel or f.kind or f.category_id),
-    )
-
-
-def _day_q(ranges: Iterable[tuple[dt.date, dt.date]], field_name: str = "day") -> Q:
-    q = Q()
-    for start, end in ranges:
-        q |= Q(**{f"{field_name}__range": (start, end)})
-    return q
-
-
-def _summed(queryset: Any, group: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(group values..., measure sums...) rows; the sums cast to integers (PostgreSQL's SUM of a
-    bigint is a numeric)."""
-    return list(queryset.values_list(*group).annotate(**_SUMS).order_by())
-
-
-def _frame(rows: list[tuple[Any, ...]], group: Sequence[str], schema: dict[str, Any]) -> Any:
-    import polars as pl
-
-    columns = {name: schema[name] for name in group} | dict.fromkeys(MEASURES, pl.Int64)
-    return pl.DataFrame(rows, schema=columns, orient="row")
-
-
-def _cube(period: periods.Period, where: Q) -> Any:
-    """The period's cells added up over time: one row per channel, kind, category and department
-    (a few thousand rows for a year of a large city), from the monthly sums for the whole months
-    and the daily sums for the other days. Every breakdown is a group-by of this frame."""
-    import polars as pl
-
-    months, days = period.split()
-    parts = []
-    if months:
-        parts.append(AppealMonthlyStats.objects.filter(where, month__range=months))
-    if days:
-        parts.append(AppealDailyStats.objects.filter(where, _day_q(days)))
-    schema = {"channel": pl.Utf8, "kind": pl.Utf8} | dict.fromkeys(DIMENSIONS[2:], pl.Int64)
-    frames = [_frame(_summed(qs, DIMENSIONS), DIMENSIONS, schema) for qs in parts]
-    frame = pl.concat(frames) if frames else _frame([], DIMENSIONS, schema)
-    return frame.group_by(list(DIMENSIONS)).agg(pl.col(list(MEASURES)).sum())
-
-
-def _figures_by(cube: Any, group: Sequence[str]) -> dict[tuple[Any, ...], Figures]:
-    import polars as pl
-
-    if not group:
-        totals = cube.select(pl.col(list(MEASURES)).sum()).row(0, named=True) if cube.height else {}
-        return {(): Figures.from_row(totals)}
-    rows = cube.group_by(list(group)).agg(pl.col(list(MEASURES)).sum()).iter_rows(named=True)
-    return {tuple(row[g] for g in group): Figures.from_row(row) for row in rows}
-
-
-def _trend(period: periods.Period, selection: _Selection, granularity: str) -> dict[dt.date, Figures]:
-    """The figures per bucket. Without channel, kind or category filters from the sums per day and
-    department (365 x departments rows a year); otherwise from the cube's monthly and daily sums."""
-    out: dict[dt.date, Figures] = {bucket: Figures() for bucket in periods.buckets(period, granularity)}
-
-    def add(rows: list[tuple[Any, ...]]) -> None:
-        for day, *sums in rows:
-            out[periods.bucket_of(day, granularity)].add(dict(zip(MEASURES, sums, strict=True)))
-
-    whole = [(period.start, period.end)]
-    if selection.by_department_only:
-        queryset = AppealDepartmentDailyStats.objects.filter(_day_q(whole))
-        if selection.departments is not None:
-            queryset = queryset.filter(department_id__in=sorted(selection.departments))
-        add(_summed(queryset, ("day",)))
-        return out
-    ranges = whole
-    if granularity == periods.MONTH:
-        months, ranges = period.split()
-        if months:
-            monthly = AppealMonthlyStats.objects.filter(selection.cells, month__range=months)
-            add(_summed(monthly, ("month",)))
-    if ranges:
-        add(_summed(AppealDailyStats.objects.filter(selection.cells, _day_q(ranges)), ("day",)))
-    return out
-
-
-def _term_counts(period: periods.Period, departments: frozenset[int] | None) -> Counter[str]:
-    """Appeals registered in the period per term, whole city or for the departments (docs: terms
-    follow the period and the departments, not the channel, kind or category filters)."""
-    counts: Counter[str] = Counter()
-    months, days = period.split()
-    if months:
-        rows = AppealTermMonthly.objects.filter(month__range=months)
-        if departments is None:
-            rows = rows.filter(department_id=WHOLE_CITY)
-        else:
-            rows = rows.filter(department_id__in=sorted(departments))
-        for term, n in rows.values_list("term").annotate(n=Sum("count")).order_by():
-            counts[term] += n
-    if days:
-        if departments is None:
-            rows = AppealTermDaily.objects.filter(_day_q(days))
-            for term, n in rows.values_list("term").annotate(n=Sum("count")).order_by():
-                counts[term] += n
-        else:
-            facts = AppealFact.objects.filter(
-                _day_q(days, "registered_on"), department_id__in=sorted(departments)
-            ).exclude(terms="")
-            for value in facts.values_list("terms", flat=True).iterator(chunk_size=5000):
-                counts.update(split_terms(value))
-    return counts
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -298,17 +142,34 @@ def _category_label(categories: dict[int, Category]) -> Callable[[Any], str]:
     return label
 
 
+def work_mem_mb() -> int:
+    return max(4, int(getattr(settings, "HUIQI_METRICS_WORK_MEM_MB", 64)))
+
+
 def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = None) -> MetricsReport:
-    """The metrics report of `query` as `user` may see it (module docstring)."""
+    """The metrics report of `query` as `user` may see it (module docstring).
+
+    On PostgreSQL the reads run in one transaction with work_mem raised for it (SET LOCAL,
+    HUIQI_METRICS_WORK_MEM_MB, 64 MB): grouping a year's cells in memory instead of sorting them
+    on disk is what keeps the page under a second (benchmarks/README.md, "Appeal metrics")."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{work_mem_mb()}MB'")
+        return _report(user=user, query=query, today=today)
+
+
+def _report(*, user: Any, query: MetricsQuery, today: dt.date | None) -> MetricsReport:
     scope = metrics_scope(user=user)
     today = today or timezone.localdate()
     categories = {c.pk: c for c in Category.objects.all()}
     departments = _department_names()
-    selection = _selection(query, scope, categories)
+    selection = reading.selection_for(query, scope, categories)
     period, previous = query.period, query.period.previous()
 
-    cube, previous_cube = _cube(period, selection.cells), _cube(previous, selection.cells)
-    by_l2 = _figures_by(cube, ("category_id", "category_l1_id"))
+    cube = reading.cube(period, selection.cells)
+    previous_cube = reading.cube(previous, selection.cells)
+    by_l2 = reading.figures_by(cube, ("category_id", "category_l1_id"))
     category_label = _category_label(categories)
 
     def department_label(pk: Any) -> str:
@@ -318,34 +179,36 @@ def appeal_metrics(*, user: Any, query: MetricsQuery, today: dt.date | None = No
     elapsed, previous_days = max(1, period.elapsed_days(today)), previous.days
     hot_categories, rising_categories = rank_topics(
         {key: f.registered for (key, _), f in by_l2.items() if key},
-        {key[0]: f.registered for key, f in _figures_by(previous_cube, ("category_id",)).items() if key[0]},
+        {k[0]: f.registered for k, f in reading.figures_by(previous_cube, ("category_id",)).items() if k[0]},
         elapsed_days=elapsed,
         previous_days=previous_days,
         label=category_label,
         rules=rules,
     )
     hot_terms, rising_terms = rank_topics(
-        _term_counts(period, selection.departments),
-        _term_counts(previous, selection.departments),
+        reading.term_counts(period, selection.departments),
+        reading.term_counts(previous, selection.departments),
         elapsed_days=elapsed,
         previous_days=previous_days,
         rules=rules,
     )
-    trend = _trend(period, selection, query.granularity)
+    trend = reading.trend(period, selection, query.granularity)
     return MetricsReport(
         query=query,
         previous_period=previous,
         scope_label=_scope_label(scope, departments),
-        totals=_figures_by(cube, ())[()],
-        previous_totals=_figures_by(previous_cube, ())[()],
+        totals=reading.figures_by(cube, ())[()],
+        previous_totals=reading.figures_by(previous_cube, ())[()],
         trend=[
             TrendPoint(b, periods.bucket_label(b, query.granularity), f) for b, f in sorted(trend.items())
         ],
-        by_channel=_rows_by(_figures_by(cube, ("channel",)), _enum_label(Channel), _enum_order(Channel)),
-        by_kind=_rows_by(_figures_by(cube, ("kind",)), _enum_label(Kind), _enum_order(Kind)),
-        by_category_l1=_rows_by(_figures_by(cube, ("category_l1_id",)), category_label),
+        by_channel=_rows_by(
+            reading.figures_by(cube, ("channel",)), _enum_label(Channel), _enum_order(Channel)
+        ),
+        by_kind=_rows_by(reading.figures_by(cube, ("kind",)), _enum_label(Kind), _enum_order(Kind)),
+        by_category_l1=_rows_by(reading.figures_by(cube, ("category_l1_id",)), category_label),
         by_category_l2=_rows_by({(k[0],): f for k, f in by_l2.items()}, category_label),
-        by_department=_rows_by(_figures_by(cube, ("department_id",)), department_label),
+        by_department=_rows_by(reading.figures_by(cube, ("department_id",)), department_label),
         hot_terms=hot_terms,
         rising_terms=rising_terms,
         hot_categories=hot_categories,

@@ -27,7 +27,7 @@ empty set).  Given ``as_of``, the derived ``age_years`` and ``rd_ratio`` are com
 the registry (国统字〔2017〕213号 is the enterprises app's business).
 
 Modules: ``arithmetic`` (fixed-point columns), ``frame`` (normalising a frame), ``conditions`` (trees
-as expressions), ``items`` (one item's plan), ``bulk`` (all items at once).
+as expressions), ``items`` (one item's plan), ``encoding`` and ``bulk`` (all items at once).
 """
 
 from huiqi.rules.polars_eval.arithmetic import fixed_column, fixed_divide, fixed_multiply

@@ -1,183 +1,29 @@
-"""Condition trees and reward specifications (DATA-CONTRACT.md section 2) as typed, immutable nodes.
-
-Rules are data: a policy editor's item is YAML or JSON, and this module is the one gate it passes
-before it is saved.  :func:`parse_item_rules`, :func:`parse_condition` and :func:`parse_reward` check
-the data against the field registry and return frozen nodes; every fault is collected (not only the
-first) into a :class:`~huiqi.rules.errors.RuleValidationError` whose entries name their path in the
-item (``eligibility.all[1].any[0].value``) and say, in Chinese and English, what was expected.
-
-Decisions where the contract is silent: ``all`` and ``any`` need at least one child (an empty group is
-refused as malformed, since its meaning would surprise an editor); list values (``in``,
-``contains_any``, ...) need at least one element; ``between`` needs ``low <= high``; numbers may have
-at most 12 decimal places and must lie below 10^15 in size (:mod:`huiqi.rules.numbers`); a text field's
-value must be text (an unquoted ``370100`` in YAML is refused, with a hint to quote it); a ``fixed``
-reward and a ``cap`` may not be negative; ``reward`` may be absent (a non-monetary item: eligible
-enterprises get no amount); trees are limited to 32 levels of nesting.
-"""
+"""Parsing and validating an item's rules: every fault collected, each with its path."""
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from huiqi.rules import numbers
 from huiqi.rules.errors import RuleError, RuleValidationError
-from huiqi.rules.fields import DEFAULT_REGISTRY, FieldRegistry, FieldSpec, FieldType, Op
-from huiqi.rules.formula import Formula, parse_formula
-
-MAX_DEPTH = 32
-
-ScalarValue = Decimal | str | date | bool
-LeafValue = ScalarValue | tuple[Decimal, ...] | tuple[str, ...] | tuple[date, ...] | None
-
-
-# ---------------------------------------------------------------------------------------- nodes
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    field: str
-    op: Op
-    value: LeafValue
-    path: str = dataclasses.field(default="", compare=False)
-
-    def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"field": self.field, "op": str(self.op)}
-        if self.op not in (Op.IS_NULL, Op.IS_NOT_NULL):
-            data["value"] = _value_to_data(self.value)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class AllOf:
-    children: tuple[Condition, ...]
-    path: str = dataclasses.field(default="", compare=False)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"all": [child.to_data() for child in self.children]}
-
-
-@dataclass(frozen=True, slots=True)
-class AnyOf:
-    children: tuple[Condition, ...]
-    path: str = dataclasses.field(default="", compare=False)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"any": [child.to_data() for child in self.children]}
-
-
-@dataclass(frozen=True, slots=True)
-class NotOf:
-    child: Condition
-    path: str = dataclasses.field(default="", compare=False)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"not": self.child.to_data()}
-
-
-Condition = Leaf | AllOf | AnyOf | NotOf
-
-
-@dataclass(frozen=True, slots=True)
-class FixedAmount:
-    amount: Decimal
-
-    def to_data(self) -> dict[str, Any]:
-        return {"fixed": _number_to_data(self.amount)}
-
-
-@dataclass(frozen=True, slots=True)
-class FormulaAmount:
-    formula: Formula
-
-    def to_data(self) -> dict[str, Any]:
-        return {"formula": self.formula.source}
-
-
-Amount = FixedAmount | FormulaAmount
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    when: Condition
-    amount: Amount
-    path: str = dataclasses.field(default="", compare=False)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"when": self.when.to_data(), **self.amount.to_data()}
-
-
-@dataclass(frozen=True, slots=True)
-class Reward:
-    """Exactly one of ``amount`` (fixed or formula) and ``tiers`` is set; ``cap`` is optional."""
-
-    amount: Amount | None = None
-    tiers: tuple[Tier, ...] = ()
-    cap: Decimal | None = None
-    path: str = dataclasses.field(default="reward", compare=False)
-
-    def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = (
-            {"tiers": [tier.to_data() for tier in self.tiers]} if self.tiers else dict(self.amount.to_data())  # type: ignore[union-attr]
-        )
-        if self.cap is not None:
-            data["cap"] = _number_to_data(self.cap)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRules:
-    """What the engine evaluates for one policy item: its eligibility tree and its reward."""
-
-    eligibility: Condition
-    reward: Reward | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"eligibility": self.eligibility.to_data()}
-        if self.reward is not None:
-            data["reward"] = self.reward.to_data()
-        return data
-
-    def fields(self) -> frozenset[str]:
-        """Every profile field the item reads (conditions, tier conditions and formulas)."""
-        names = {leaf.field for leaf in iter_leaves(self.eligibility)}
-        if self.reward is not None:
-            for tier in self.reward.tiers:
-                names.update(leaf.field for leaf in iter_leaves(tier.when))
-            for amount in [self.reward.amount, *(tier.amount for tier in self.reward.tiers)]:
-                if isinstance(amount, FormulaAmount):
-                    names.update(amount.formula.fields)
-        return frozenset(names)
-
-
-def iter_leaves(node: Condition) -> Iterator[Leaf]:
-    """Every leaf of a tree, left to right."""
-    if isinstance(node, Leaf):
-        yield node
-    elif isinstance(node, NotOf):
-        yield from iter_leaves(node.child)
-    else:
-        for child in node.children:
-            yield from iter_leaves(child)
-
-
-def _number_to_data(value: Decimal) -> int | float | Decimal:
-    """A number as YAML/JSON writes it: int when whole, float when the float round-trips exactly."""
-    if value == value.to_integral_value():
-        return int(value)
-    as_float = float(value)
-    return as_float if Decimal(repr(as_float)) == value else value
-
-
-def _value_to_data(value: LeafValue) -> Any:
-    if isinstance(value, tuple):
-        return [_value_to_data(item) for item in value]
-    if isinstance(value, Decimal):
-        return _number_to_data(value)
-    return value
+from huiqi.rules.fields import DEFAULT_REGISTRY, FieldRegistry, FieldType, Op
+from huiqi.rules.formula import parse_formula
+from huiqi.rules.schema.nodes import (
+    MAX_DEPTH,
+    AllOf,
+    Amount,
+    AnyOf,
+    Condition,
+    FixedAmount,
+    FormulaAmount,
+    ItemRules,
+    Leaf,
+    NotOf,
+    Reward,
+    Tier,
+)
+from huiqi.rules.schema.values import _InvalidValueError, _leaf_value, _number
 
 
 # -------------------------------------------------------------------------------------- parsing
@@ -241,15 +87,6 @@ _TYPE_NAMES = {
     FieldType.TAGS: "标签",
     FieldType.ENUM: "枚举",
 }
-
-
-class _InvalidValueError(Exception):
-    """A value is not acceptable; carries the sub-path and the messages."""
-
-    def __init__(self, suffix: str, message: str, message_en: str) -> None:
-        self.suffix = suffix
-        self.message = message
-        self.message_en = message_en
 
 
 class _Parser:
@@ -499,112 +336,3 @@ class _Parser:
             self.fail(path, "invalid_reward", f"{what}不能为负数", "must not be negative")
             return None
         return value
-
-
-# ---------------------------------------------------------------------------------- leaf values
-def _number(raw: Any) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
-        raise _InvalidValueError("", f"须为数值，而不是 {raw!r}", f"a number is expected, not {raw!r}")
-    if isinstance(raw, float):
-        if not math.isfinite(raw):
-            raise _InvalidValueError("", "须为有限数值", "a finite number is expected")
-        value = Decimal(repr(raw))
-    else:
-        value = Decimal(raw)
-    if not value.is_finite():
-        raise _InvalidValueError("", "须为有限数值", "a finite number is expected")
-    if numbers.decimal_places(value) > numbers.SCALE:
-        raise _InvalidValueError(
-            "", f"最多 {numbers.SCALE} 位小数", f"at most {numbers.SCALE} decimal places"
-        )
-    if abs(value) >= numbers.LIMIT:
-        raise _InvalidValueError("", "须小于 10^15", "must be below 10^15 in size")
-    return value
-
-
-def _date(raw: Any) -> date:
-    if isinstance(raw, datetime):
-        raise _InvalidValueError("", "须为日期（YYYY-MM-DD），不带时间", "a date without time is expected")
-    if isinstance(raw, date):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    raise _InvalidValueError(
-        "", f"须为日期 YYYY-MM-DD，而不是 {raw!r}", f"a date YYYY-MM-DD is expected, not {raw!r}"
-    )
-
-
-def _text(raw: Any, *, non_empty: bool = False) -> str:
-    if not isinstance(raw, str):
-        hint = (
-            '（代码请加引号，如 "370100"）'
-            if isinstance(raw, int | float) and not isinstance(raw, bool)
-            else ""
-        )
-        raise _InvalidValueError("", f"须为文本，而不是 {raw!r}{hint}", f"text is expected, not {raw!r}")
-    if non_empty and not raw:
-        raise _InvalidValueError("", "不能为空文本", "text must not be empty")
-    return raw
-
-
-def _scalar(spec: FieldSpec, raw: Any) -> ScalarValue:
-    kind = spec.type
-    if kind in (FieldType.NUMBER, FieldType.INTEGER):
-        return _number(raw)
-    if kind is FieldType.DATE:
-        return _date(raw)
-    if kind is FieldType.BOOL:
-        if not isinstance(raw, bool):
-            raise _InvalidValueError(
-                "", f"须为 true 或 false，而不是 {raw!r}", f"true or false is expected, not {raw!r}"
-            )
-        return raw
-    if kind is FieldType.ENUM:
-        text = _text(raw)
-        if text not in spec.allowed_values:
-            choices = "、".join(f"{value}（{label}）" for value, label in spec.enum_values)
-            raise _InvalidValueError(
-                "",
-                f"“{text}”不是{spec.label}的可选值：{choices}",
-                f"{text!r} is not one of {spec.allowed_values}",
-            )
-        return text
-    return _text(raw, non_empty=kind is FieldType.TAGS)
-
-
-def _list(spec: FieldSpec, raw: Any, op: Op, *, non_empty_text: bool = False) -> tuple[Any, ...]:
-    if not isinstance(raw, list | tuple):
-        raise _InvalidValueError("", f"运算符 {op} 需要一个列表", f"{op} needs a list")
-    if not raw:
-        raise _InvalidValueError("", f"运算符 {op} 的列表不能为空", f"{op} needs at least one value")
-    values: list[Any] = []
-    for index, item in enumerate(raw):
-        try:
-            values.append(_text(item, non_empty=True) if non_empty_text else _scalar(spec, item))
-        except _InvalidValueError as invalid:
-            raise _InvalidValueError(f"[{index}]", invalid.message, invalid.message_en) from None
-    return tuple(values)
-
-
-def _leaf_value(spec: FieldSpec, op: Op, raw: Any) -> LeafValue:
-    if op is Op.BETWEEN:
-        if not isinstance(raw, list | tuple) or len(raw) != 2:
-            raise _InvalidValueError("", "between 需要 [下限, 上限] 两个值", "between needs [low, high]")
-        low, high = _list(spec, raw, op)
-        if low > high:
-            raise _InvalidValueError("", f"between 的下限 {low} 大于上限 {high}", "between needs low <= high")
-        return (low, high)
-    if op in (Op.IN, Op.NOT_IN):
-        return _list(spec, raw, op)
-    if op is Op.STARTS_WITH:
-        if isinstance(raw, list | tuple):
-            return _list(spec, raw, op, non_empty_text=True)
-        return _text(raw, non_empty=True)
-    if op is Op.CONTAINS:
-        return _text(raw, non_empty=True)
-    if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL):
-        return _list(spec, raw, op, non_empty_text=True)
-    return _scalar(spec, raw)

@@ -1,83 +1,25 @@
-"""Reward formulas: our own small grammar, parsed by a tokenizer and a recursive-descent parser.
-
-A policy editor writes formulas such as ``round(revenue * 0.0005)`` or
-``min(rd_expense * 0.1, 500000)``.  The text is never given to ``eval``, ``exec`` or ``compile``:
-it is parsed into the immutable nodes below and evaluated by :mod:`huiqi.rules.evaluate`,
-:mod:`huiqi.rules.polars_eval` and :mod:`huiqi.rules.sql`.  The grammar (DATA-CONTRACT.md section 2)::
-
-    formula := sum
-    sum     := product (("+" | "-") product)*
-    product := unary (("*" | "/") unary)*
-    unary   := "-" unary | atom
-    atom    := NUMBER | FIELD | FUNCTION "(" sum ("," sum)* ")" | "(" sum ")"
-    NUMBER  := digits ["." digits]          (at most 12 decimal places, below 10^15)
-    FIELD   := a numeric field of the registry (revenue, employees, rd_ratio, ...)
-    FUNCTION:= min | max | round            (round(x) or round(x, n), n a whole number 0..12)
-
-Anything else is refused with its 1-based position: other names, attribute access, strings, ``**``,
-comparisons, keywords, exponents (``1e6``).  Formulas are limited to 500 characters and 30 levels of
-nesting so a hostile text cannot exhaust the parser.
-"""
+"""The tokenizer and the recursive-descent parser of the formula grammar (see the package docstring)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from huiqi.rules import numbers
 from huiqi.rules.errors import RuleError, RuleValidationError
 from huiqi.rules.fields import DEFAULT_REGISTRY, FieldRegistry
-
-MAX_LENGTH = 500
-MAX_DEPTH = 30
-FUNCTIONS = ("min", "max", "round")
-
-
-# ---------------------------------------------------------------------------------------- nodes
-@dataclass(frozen=True, slots=True)
-class Number:
-    value: Decimal
-    fixed: int
-
-
-@dataclass(frozen=True, slots=True)
-class FieldRef:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Negate:
-    operand: Expression
-
-
-@dataclass(frozen=True, slots=True)
-class BinaryOp:
-    op: str  # one of + - * /
-    left: Expression
-    right: Expression
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    function: str  # min, max or round
-    args: tuple[Expression, ...]
-    places: int = 0  # for round: decimal places
-
-
-Expression = Number | FieldRef | Negate | BinaryOp | Call
-
-
-@dataclass(frozen=True, slots=True)
-class Formula:
-    """A parsed formula; ``source`` is kept verbatim for display and export."""
-
-    source: str
-    root: Expression
-    fields: frozenset[str]
-
-    def __str__(self) -> str:
-        return self.source
+from huiqi.rules.formula.nodes import (
+    FUNCTIONS,
+    MAX_DEPTH,
+    MAX_LENGTH,
+    BinaryOp,
+    Call,
+    Expression,
+    FieldRef,
+    Formula,
+    Negate,
+    Number,
+)
 
 
 # ------------------------------------------------------------------------------------ tokenizer
@@ -375,62 +317,3 @@ def parse_formula(
             ]
         ) from None
     return Formula(text, root, frozenset(parser.fields))
-
-
-# ------------------------------------------------------------------------------------ evaluation
-@dataclass(frozen=True, slots=True)
-class FormulaOutcome:
-    """The value of a formula as a fixed integer, or None with the reason."""
-
-    value: int | None
-    missing: tuple[str, ...] = ()  # unknown facts the formula needs
-    problem: str = ""  # "division_by_zero" or "overflow" when the value is None for those reasons
-
-
-class _UnknownValueError(Exception):
-    def __init__(self, problem: str) -> None:
-        self.problem = problem
-
-
-def evaluate_formula(formula: Formula, lookup: Callable[[str], int | None]) -> FormulaOutcome:
-    """Evaluate with the arithmetic of :mod:`huiqi.rules.numbers`; ``lookup`` gives fixed facts."""
-    missing = tuple(sorted(name for name in formula.fields if lookup(name) is None))
-    if missing:
-        return FormulaOutcome(None, missing)
-    try:
-        return FormulaOutcome(_evaluate(formula.root, lookup))
-    except _UnknownValueError as unknown:
-        return FormulaOutcome(None, (), unknown.problem)
-
-
-def _checked(value: int | None, problem: str = "overflow") -> int:
-    if value is None:
-        raise _UnknownValueError(problem)
-    return value
-
-
-def _evaluate(node: Expression, lookup: Callable[[str], int | None]) -> int:
-    if isinstance(node, Number):
-        return node.fixed
-    if isinstance(node, FieldRef):
-        return _checked(lookup(node.name))
-    if isinstance(node, Negate):
-        return -_evaluate(node.operand, lookup)
-    if isinstance(node, BinaryOp):
-        left = _evaluate(node.left, lookup)
-        right = _evaluate(node.right, lookup)
-        if node.op == "+":
-            return _checked(numbers.add(left, right))
-        if node.op == "-":
-            return _checked(numbers.sub(left, right))
-        if node.op == "*":
-            return _checked(numbers.mul(left, right))
-        if right == 0:
-            raise _UnknownValueError("division_by_zero")
-        return _checked(numbers.div(left, right))
-    values = [_evaluate(arg, lookup) for arg in node.args]
-    if node.function == "min":
-        return min(values)
-    if node.function == "max":
-        return max(values)
-    return _checked(numbers.bounded(numbers.round_places(values[0], node.places)))
