@@ -93,7 +93,9 @@ def test_training_records_a_version_with_its_measured_figures_and_activates_it(s
     assert version.is_active
     assert sorted(version.labels) == sorted(CODES)
     assert version.sample_count == len(texts)
-    assert 0 < version.macro_f1 <= 1 and 0 < version.accuracy <= 1 and version.top3_accuracy == 1.0
+    assert 0 < version.macro_f1 <= 1
+    assert 0 < version.accuracy <= 1
+    assert version.top3_accuracy == 1.0
     assert version.metrics["cv"]["macro_f1"] == version.macro_f1
     assert classification.model_file(version).exists()
     assert classification.model_file(version).parent == tmp_path
@@ -142,7 +144,7 @@ def test_classifying_an_appeal_stores_the_suggestion_its_confidence_and_top3(act
     assert appeal.suggested_category == categories["SDQ-YD"]
     assert appeal.category is None  # a suggestion never sets the category itself
     assert 0 < appeal.confidence <= 1
-    assert [entry["category"] for entry in appeal.top3][0] == "SDQ-YD"
+    assert next(entry["category"] for entry in appeal.top3) == "SDQ-YD"
     assert {entry["category"] for entry in appeal.top3} == set(CODES)
     assert appeal.classifier_version == "test-shared"
 
@@ -295,9 +297,11 @@ def test_the_commands_train_from_a_csv_and_classify_a_csv_in_order(settings, tmp
     rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
     assert list(rows[0]) == ["label", "confidence", "top3"]
     assert len(rows) == 3
-    assert rows[0]["label"] == "SDQ-YD" and rows[1]["label"] == labels[0]
+    assert rows[0]["label"] == "SDQ-YD"
+    assert rows[1]["label"] == labels[0]
     first_top = rows[0]["top3"].split(";")
-    assert first_top[0].startswith("SDQ-YD:") and len(first_top) == 3
+    assert first_top[0].startswith("SDQ-YD:")
+    assert len(first_top) == 3
     assert float(rows[0]["confidence"]) == pytest.approx(float(first_top[0].split(":")[1]), abs=1e-4)
 
 

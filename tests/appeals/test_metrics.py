@@ -378,12 +378,14 @@ def test_handler_sees_only_the_figures_of_their_department(city, handler, depart
         report_for(handler, CUSTOM, department_id=other_department.pk)
 
 
-def test_district_leader_sees_the_district_and_its_towns(city, holiday_calendar):
+def test_district_leader_sees_the_district_and_its_towns(city):
     town = DepartmentFactory(town=True)
-    leader = UserFactory(role=Role.LEADER, department=town.parent)
-    assert report_for(leader, CUSTOM).totals.volume == 0
+    _fact(900_000, day(10, 1), "用电增容", town.pk)  # an appeal led by a town of the district
+    district_leader = UserFactory(role=Role.LEADER, department=town.parent)
+    r = report_for(district_leader, CUSTOM)
+    assert (r.totals.volume, [row.key for row in r.by_department]) == (1, [town.pk])
     city_leader = UserFactory(role=Role.LEADER, department=None)
-    assert report_for(city_leader, CUSTOM).totals.volume == 6
+    assert report_for(city_leader, CUSTOM).totals.volume == 7
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.POLICY_EDITOR, Role.AUDIT_ADMIN, Role.ENTERPRISE])

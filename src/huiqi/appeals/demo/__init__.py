@@ -373,6 +373,7 @@ def build_plans(
         plan = Plan(
             appeal=appeal, ticket=ticket, category=category, enterprise=enterprise, limit=limit, route=route,
             other_department_id=rng.choice(others) if others else None,
+            text_code=code,
         )  # fmt: skip
         if enterprise is not None:
             previous = last_by_enterprise.get(enterprise.pk)
@@ -419,12 +420,10 @@ def _force_recent_states(rng: random.Random, plans: list[Plan], now: dt.datetime
         TicketState.AWAITING_DISPATCH, TicketState.DISPATCHED, TicketState.ACCEPTED, TicketState.PAUSED,
         TicketState.REPLY_REVIEW, TicketState.REPLIED,
     ] * 3  # fmt: skip
-    start = now - dt.timedelta(days=6)
     candidates = [
         p for p in plans
-        if p.appeal["registered_at"] >= start and p.merge_into is None and not p.appeal["is_direct_reply"]
-        and p.appeal["channel"] != Channel.MAYOR_LINE
-    ]  # fmt: skip
+        if p.merge_into is None and not p.appeal["is_direct_reply"] and p.appeal["channel"] != Channel.MAYOR_LINE
+    ][-len(wanted):]  # fmt: skip
     rng.shuffle(candidates)
     for plan in plans:
         if plan.appeal["registered_at"] >= now - dt.timedelta(days=30) and rng.random() < 0.12:
@@ -535,8 +534,11 @@ def train_demo_classifier(summary: DemoAppealsSummary) -> None:
     version = classification.active_version()
     if version is None:
         samples, labels = classification.training_data_from_database(limit=TRAINING_LIMIT)
-        if len(set(labels)) < 2:
+        counts = Counter(labels)  # cross-validation needs a few examples of each category
+        kept = [(t, label) for t, label in zip(samples, labels, strict=True) if counts[label] >= 3]
+        if len({label for _, label in kept}) < 2 or len(kept) < classification.MIN_SAMPLES:
             return
+        samples, labels = [t for t, _ in kept], [label for _, label in kept]
         version = classification.train_classifier(
             actor=None, texts=samples, labels=labels, source="database", config=classification.fast_config()
         )

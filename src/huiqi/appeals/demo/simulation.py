@@ -67,6 +67,7 @@ class Plan:
     limit: Any  # time_limits.LimitSpec
     route: Any  # routing.RouteSuggestion
     other_department_id: int | None
+    text_code: str = ""  # the second-level category the text was written for
     merge_into: int | None = None  # index of the plan this one is merged into
     stop_state: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -80,7 +81,7 @@ class Simulator:
     def __init__(self, *, plan: Plan, rng: random.Random, actors: Actors, now: dt.datetime) -> None:
         self.p, self.rng, self.actors, self.now = plan, rng, actors, now
         self.ticket = plan.ticket
-        self.topic = texts.LEAVES[plan.category.code].topic
+        self.topic = texts.LEAVES[plan.text_code].topic
 
     # --- helpers --------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 
@@ -85,8 +86,8 @@ def judge(
 
 
 def rank_topics(
-    current: Mapping[Hashable, int],
-    previous: Mapping[Hashable, int],
+    current: Mapping[Any, int],
+    previous: Mapping[Any, int],
     *,
     elapsed_days: int,
     previous_days: int,

@@ -109,7 +109,7 @@ def cube(period: periods.Period, where: Q) -> Any:
     import polars as pl
 
     months, days = period.split()
-    parts = [AppealDailyStats.objects.filter(where, day__range=days_range) for days_range in days]
+    parts: list[Any] = [AppealDailyStats.objects.filter(where, day__range=r) for r in days]
     if months:
         parts.append(AppealMonthlyStats.objects.filter(where, month__range=months))
     schema = {"channel": pl.Utf8, "kind": pl.Utf8} | dict.fromkeys(DIMENSIONS[2:], pl.Int64)
@@ -161,17 +161,17 @@ def term_counts(period: periods.Period, departments: frozenset[int] | None) -> C
     counts: Counter[str] = Counter()
     months, days = period.split()
     if months:
-        rows = AppealTermMonthly.objects.filter(month__range=months)
+        monthly = AppealTermMonthly.objects.filter(month__range=months)
         if departments is None:
-            rows = rows.filter(department_id=WHOLE_CITY)
+            monthly = monthly.filter(department_id=WHOLE_CITY)
         else:
-            rows = rows.filter(department_id__in=sorted(departments))
-        for term, n in rows.values_list("term").annotate(n=Sum("count")).order_by():
+            monthly = monthly.filter(department_id__in=sorted(departments))
+        for term, n in monthly.values_list("term").annotate(n=Sum("count")).order_by():
             counts[term] += n
     if days and departments is None:
         for days_range in days:
-            rows = AppealTermDaily.objects.filter(day__range=days_range)
-            for term, n in rows.values_list("term").annotate(n=Sum("count")).order_by():
+            daily = AppealTermDaily.objects.filter(day__range=days_range)
+            for term, n in daily.values_list("term").annotate(n=Sum("count")).order_by():
                 counts[term] += n
     elif days:
         facts = AppealFact.objects.filter(

@@ -184,7 +184,7 @@ def rebuild_appeal_sums() -> dict[str, int]:
             AppealTermMonthly,
         )
         for model in tables:
-            model.objects.all().delete()  # type: ignore[attr-defined]
+            model.objects.all().delete()
         return {
             "daily": _fill_cells(AppealDailyStats, "day", lambda column: column),
             "monthly": _fill_cells(AppealMonthlyStats, "month", _month),

@@ -24,9 +24,20 @@ from huiqi.appeals.enums import Channel, Kind
 from huiqi.appeals.metrics import periods, reading
 from huiqi.appeals.metrics.figures import Figures
 from huiqi.appeals.metrics.hot_topics import HotTopic, HotTopicRules, rank_topics
-from huiqi.appeals.metrics.query import MetricsFilters, MetricsQuery
+from huiqi.appeals.metrics.query import MetricsFilters, MetricsQuery, parse_metrics_query
 from huiqi.appeals.models import Category
 from huiqi.core.errors import PermissionDeniedError
+
+__all__ = [
+    "MetricsFilters",
+    "MetricsQuery",
+    "MetricsReport",
+    "appeal_metrics",
+    "can_view_metrics",
+    "metrics_filter_choices",
+    "metrics_scope",
+    "parse_metrics_query",
+]
 
 METRICS_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER})
 NO_DEPARTMENT = "未派单"
@@ -248,7 +259,7 @@ def metrics_filter_choices(*, user: Any) -> dict[str, list[tuple[str, str]]]:
     scope = metrics_scope(user=user)
     categories = []
     tops = Category.objects.filter(parent__isnull=True).order_by("sort_order", "code")
-    children: dict[int, list[Category]] = defaultdict(list)
+    children: dict[int | None, list[Category]] = defaultdict(list)
     for c in Category.objects.filter(parent__isnull=False).order_by("sort_order", "code"):
         children[c.parent_id].append(c)
     for top in tops:

@@ -16,6 +16,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -46,7 +47,7 @@ STOPWORDS = frozenset(
 _NOT_A_TERM = re.compile(r"^[\d\W_a-zA-Z]+$")  # numbers, punctuation, Latin letters alone
 
 _lock = threading.Lock()
-_extractor = None
+_extractor: Any = None
 
 
 def _cache_dir() -> str:
@@ -58,7 +59,7 @@ def _cache_dir() -> str:
     return str(directory)
 
 
-def _tfidf():  # type: ignore[no-untyped-def]
+def _tfidf() -> Any:
     """Our own jieba tokenizer and TF-IDF extractor, set up once per process (about 1 s)."""
     global _extractor
     if _extractor is not None:

@@ -50,7 +50,7 @@ def kpi_cards(totals: Figures, previous: Figures) -> list[dict[str, Any]]:
         return {
             "label": label,
             "value": rate.percent,
-            "detail": f"{rate.numerator} / {rate.denominator}",
+            "detail": f"{rate.numerator:,} / {rate.denominator:,}",
             "previous": before.percent,
             "icon": icon,
         }

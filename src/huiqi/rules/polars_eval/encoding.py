@@ -122,9 +122,10 @@ class Encoded:
         if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) <= 3:
             scale = dtype.scale or 0
             self.numeric[name] = scale
-            inside = pl.when(column.abs() < pl.lit(Decimal(limit))).then(column)
-            # value * 10^scale < 10^18: fits in Int64.
-            return inside.cast(pl.Decimal(38, scale)).to_physical().cast(pl.Int64).alias(cmp_column(name))
+            # A Decimal(p, s) is physically an Int128 holding value * 10^s; in range that is below 10^18.
+            scaled = column.to_physical()
+            inside = pl.when(scaled.abs() < pl.lit(limit * 10**scale, dtype=I128)).then(scaled)
+            return inside.cast(pl.Int64).alias(cmp_column(name))
         self.numeric[name] = numbers.SCALE
         return to_fixed(name, dtype).alias(cmp_column(name))
 
