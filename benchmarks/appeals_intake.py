@@ -7,7 +7,8 @@ What it does:
    listening on a Unix socket only), migrates it, and seeds it: the category tree and rules of the
    demo (appeals.demo.reference), --enterprises synthetic enterprises, and --accounts system accounts
    of the 12345 platform (role agent, appeals.api) with their API tokens;
-2. starts gunicorn (gthread workers) serving the platform on 127.0.0.1 only;
+2. starts gunicorn serving the platform on 127.0.0.1 only (default 8 sync workers: on 2 cores they
+   did better than threads, whose GIL hand-offs stretch the registrations' critical section);
 3. runs a load generator on loopback: --concurrency Python threads, each with a keep-alive
    http.client connection, POSTing appeals (texts from the demo's phrases, an enterprise USCC, a unique
    external id) with a token; bounded by --requests and --seconds; a warm-up first;
@@ -15,7 +16,7 @@ What it does:
    is intact (`verify_audit_chain`), and stops gunicorn and PostgreSQL.
 
     .venv/bin/python benchmarks/appeals_intake.py                    # defaults below
-    .venv/bin/python benchmarks/appeals_intake.py --workers 3 --threads 8 --concurrency 24
+    .venv/bin/python benchmarks/appeals_intake.py --worker-class gthread --workers 3 --threads 6
 """
 
 from __future__ import annotations
@@ -274,9 +275,20 @@ def main() -> None:
     parser.add_argument("--pg-port", type=int, default=55432)
     parser.add_argument("--pg-setting", action="append", default=[], help="e.g. shared_buffers=256MB")
     parser.add_argument("--port", type=int, default=18431, help="gunicorn port on 127.0.0.1")
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=6)
-    parser.add_argument("--worker-class", default="gthread", help="gthread or sync")
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument("--worker-class", default="sync", help="sync (default) or gthread")
+    parser.add_argument(
+        "--server-side-binding",
+        action="store_true",
+        help="psycopg server-side parameter binding (prepared statements) via DATABASE_URL",
+    )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="sys.setswitchinterval in each worker, seconds (Python's default 0.005)",
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--seconds", type=float, default=90, help="upper bound of the measured run")
@@ -291,6 +303,8 @@ def main() -> None:
     work.mkdir(parents=True)
     server = start_postgres(cluster, options.pg_port, ["max_connections=100", *options.pg_setting])
     url = server.replace("/postgres?", "/huiqi_bench?")
+    if options.server_side_binding:
+        url += "&server_side_binding=true"
     import psycopg
 
     with psycopg.connect(server, autocommit=True) as connection:
@@ -312,8 +326,13 @@ def main() -> None:
             flush=True,
         )
         tokens, usccs, codes = seed(enterprises=options.enterprises, accounts=options.accounts, work=work)
+        config = work / "gunicorn.conf.py"
+        config.write_text(
+            "import sys\n\n\ndef post_fork(server, worker):\n"
+            + (f"    sys.setswitchinterval({options.switch_interval})\n" if options.switch_interval else "    pass\n")
+        )
         gunicorn = subprocess.Popen(
-            [str(VENV / "gunicorn"), "huiqi.wsgi", "--bind", f"127.0.0.1:{options.port}",
+            [str(VENV / "gunicorn"), "huiqi.wsgi", "--config", str(config), "--bind", f"127.0.0.1:{options.port}",
              "--worker-class", options.worker_class, "--workers", str(options.workers),
              "--threads", str(options.threads),
              "--keep-alive", "30", "--log-level", "warning"],
@@ -345,7 +364,8 @@ def main() -> None:
         print(
             json.dumps(
                 {
-                    "workers": options.workers, "threads": options.threads, "concurrency": options.concurrency,
+                    "worker_class": options.worker_class, "workers": options.workers, "threads": options.threads,
+                    "switch_interval": options.switch_interval, "concurrency": options.concurrency,
                     "requests": len(latencies), "created_201": ok, "statuses": load.statuses,
                     "seconds": round(elapsed, 2), "appeals_per_second": round(ok / elapsed, 1),
                     "p50_ms": round(statistics.median(latencies), 1),

@@ -257,6 +257,11 @@ HUIQI_CALENDAR_CACHE_SECONDS = int(os.environ.get("HUIQI_CALENDAR_CACHE_SECONDS"
 HUIQI_AUDIT_RETENTION_DAYS = max(184, int(os.environ.get("HUIQI_AUDIT_RETENTION_DAYS", "184")))
 # External sign-in (OIDC/CAS) is a seam: a dotted path to a provider class, off by default.
 HUIQI_EXTERNAL_SIGNIN_PROVIDER = os.environ.get("HUIQI_EXTERNAL_SIGNIN_PROVIDER", "")
+# Appeal classification (appeals.classification): the confidence at or above which a new appeal is
+# dispatched automatically (unset: the active model's own threshold; above 1: never), and where the
+# trained models are saved (unset: "models" beside MEDIA_ROOT, i.e. var/models).
+HUIQI_AUTO_DISPATCH_CONFIDENCE = os.environ.get("HUIQI_AUTO_DISPATCH_CONFIDENCE") or None
+HUIQI_CLASSIFIER_DIR = os.environ.get("HUIQI_CLASSIFIER_DIR") or None
 
 LOGGING = {
     "version": 1,

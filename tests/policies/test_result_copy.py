@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 
-def _schema() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+def _schema() -> tuple[set[tuple[str, str]], ...]:
     table = MatchResult._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
@@ -31,7 +31,12 @@ def _schema() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
             [table],
         )
         constraints = set(cursor.fetchall())
-    return indexes, constraints
+        cursor.execute(
+            "SELECT column_name, column_default FROM information_schema.columns WHERE table_name = %s",
+            [table],
+        )
+        defaults = set(cursor.fetchall())
+    return indexes, constraints, defaults
 
 
 @pytest.fixture
@@ -83,6 +88,16 @@ def test_a_whole_run_replaces_every_row_and_keeps_the_indexes_and_constraints(
         (second.pk, version.pk, "needs_info", None, date(2026, 6, 30)),
     }
     assert _schema() == before
+    # New rows get fresh ids (the id sequence continues after the copied rows).
+    later = MatchResult.objects.create(
+        enterprise=EnterpriseFactory(),
+        item_id=version.item_id,
+        item_version=version,
+        status="eligible",
+        as_of=date(2026, 6, 30),
+        evaluated_at=timezone.now(),
+    )
+    assert later.pk not in {row.pk for row in MatchResult.objects.exclude(pk=later.pk)}
     # The recreated unique constraint holds.
     with pytest.raises(IntegrityError), transaction.atomic():
         MatchResult.objects.create(

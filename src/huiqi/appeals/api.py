@@ -19,7 +19,7 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -162,7 +162,7 @@ class AppealListApi(APIView):
             source_system = request.user.username[:40]
         uscc = (data.get("enterprise_uscc") or "").strip()
         appeal = services.register_appeal(
-            actor=request.user,
+            actor=cast(Any, request.user),
             channel=data["channel"],
             kind=data["kind"],
             content=data["content"],

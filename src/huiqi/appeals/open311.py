@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.urls import re_path
@@ -148,7 +148,7 @@ def request_of(appeal: Appeal) -> dict[str, Any]:
         "service_name": category.name if category is not None else None,
         "service_code": category.code if category is not None else None,
         "description": appeal.content,
-        "agency_responsible": ticket.lead_department.name if ticket.lead_department_id else None,
+        "agency_responsible": ticket.lead_department.name if ticket.lead_department is not None else None,
         "service_notice": None,
         "requested_datetime": w3c(appeal.registered_at),
         "updated_datetime": w3c(ticket.updated_at),
@@ -287,7 +287,7 @@ class RequestListOpen311Api(Open311Api):
                     ]
                 )
         appeal = services.register_appeal(
-            actor=request.user,
+            actor=cast(Any, request.user),
             channel=attributes.get("channel") or Channel.WEB,
             kind=attributes.get("kind") or Kind.HELP,
             content=description,

@@ -430,7 +430,8 @@ class FiguresSerializer(serializers.Serializer):
 
 class BreakdownRowSerializer(serializers.Serializer):
     key = serializers.SerializerMethodField()
-    label = serializers.CharField()
+    # DRF pops declared fields off the class: `label` does not shadow Field.label at run time.
+    label = serializers.CharField()  # type: ignore[assignment]
     figures = FiguresSerializer()
 
     def get_key(self, row: Any) -> str | None:
@@ -440,12 +441,12 @@ class BreakdownRowSerializer(serializers.Serializer):
 
 class TrendPointSerializer(serializers.Serializer):
     start = serializers.DateField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     figures = FiguresSerializer()
 
 
 class HotTopicSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
     previous = serializers.IntegerField()
     trend = serializers.CharField(help_text="up / down / flat / new")

@@ -365,7 +365,24 @@ def perform_transition(
             after=audit_after,
         )
         effects.schedule_notices(step)
+        _schedule_metrics_refresh(ticket_id=locked.pk)
     return locked
+
+
+def _schedule_metrics_refresh(*, ticket_id: int, in_background: bool = False) -> None:
+    """Keeps the metrics' fact row of the ticket in step (appeals.metrics.facts), after the commit.
+
+    A transition refreshes at once, so leaders' figures follow the work; a registration leaves it to
+    the worker (in_background) so that intake stays fast under load. Either way a failure never undoes
+    the transition, and `huiqi rebuild_appeal_metrics --updated-since` catches up what was missed."""
+    if in_background:
+        from huiqi.appeals.metrics.tasks import refresh_appeal_fact_task
+
+        transaction.on_commit(lambda: refresh_appeal_fact_task.enqueue(ticket_id), robust=True)
+    else:
+        from huiqi.appeals.metrics.facts import refresh_appeal_fact_on_commit
+
+        refresh_appeal_fact_on_commit(ticket_id=ticket_id)
 
 
 def _version(value: Any) -> int:
@@ -381,6 +398,7 @@ def append_history(
     """A history row for an event that is not a transition (registration)."""
     from huiqi.appeals import effects
 
+    _schedule_metrics_refresh(ticket_id=ticket.pk, in_background=True)
     return TicketEvent.objects.create(
         ticket=ticket,
         action=action,

@@ -8,13 +8,15 @@ queues three deferred foreign-key checks, so:
 
 * on PostgreSQL the rows go through ``COPY ... FROM STDIN`` as CSV written by Polars (no Python
   object per value);
-* a run that replaces every row (``replace_all``) follows PostgreSQL's advice for populating a table
-  ("Populating a Database" in the manual: remove indexes and foreign keys, load, recreate): the table
-  is truncated, its secondary indexes and foreign keys are dropped, the rows are copied, and the
-  indexes and constraints are recreated from their own definitions (read from the catalogue, so
-  their names and definitions stay exactly what the migrations made). All of it runs in the
-  caller's transaction: another session sees the old results until the commit (and waits for the
-  table meanwhile: TRUNCATE takes an exclusive lock).
+* a run that replaces every row (``replace_all``) of at least BULK_LOAD_MIN_ROWS rows follows
+  PostgreSQL's advice for populating a table ("Populating a Database" in the manual: remove indexes
+  and foreign keys, load, recreate): the table is truncated (ids restart at 1), its indexes and
+  constraints are dropped, the rows are copied with their ids (no sequence call per row), and the
+  indexes and constraints are recreated from their own definitions, read from the catalogue, so
+  their names and definitions stay exactly what the migrations made; the id sequence then
+  continues after the last row. All of it runs in the caller's transaction: another session sees
+  the old results until the commit (and waits for the table meanwhile: TRUNCATE takes an exclusive
+  lock). Nothing references MatchResult's ids, so restarting them loses nothing.
 * other databases (SQLite in development and tests) keep bulk_create.
 """
 
@@ -71,19 +73,31 @@ def copy_match_results(
         pl.lit(as_of.isoformat()).alias("as_of"),
         pl.lit(evaluated_at.isoformat()).alias("evaluated_at"),
     )
+    quote = connection.ops.quote_name
+    columns = list(_COLUMNS)
     with connection.cursor() as cursor:
         dropped: list[str] = []
+        bulk_load = replace_all and rows.height >= bulk_load_min_rows
         if replace_all:
             # Deferred foreign-key checks still queued in this transaction would block TRUNCATE and
             # the ALTER TABLE of the referenced tables: check them now (Django's foreign keys are
             # DEFERRABLE INITIALLY DEFERRED; they are deferred again below).
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"TRUNCATE {connection.ops.quote_name(table)}")
-            if rows.height >= bulk_load_min_rows:
-                dropped = _drop_secondary_indexes_and_foreign_keys(cursor, table)
-        columns = ", ".join(connection.ops.quote_name(column) for column in _COLUMNS)
+            cursor.execute(f"TRUNCATE {quote(table)}{' RESTART IDENTITY' if bulk_load else ''}")
+        if bulk_load:
+            dropped = _drop_indexes_and_constraints(cursor, table)
+            # Ids given in the file (1..n after RESTART IDENTITY) instead of one nextval per row;
+            # the run's date and time as column defaults for the load instead of text parsed per row.
+            rows = rows.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
+            rows = rows.drop("as_of", "evaluated_at")
+            columns = ["id", *(column for column in columns if column not in ("as_of", "evaluated_at"))]
+            for column, value in (("as_of", as_of), ("evaluated_at", evaluated_at)):
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} SET DEFAULT %s", [value]
+                )
+                dropped.insert(0, f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} DROP DEFAULT")
         with cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN (FORMAT csv)"
+            f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN (FORMAT csv)"
         ) as copy:
             for start in range(0, rows.height, COPY_CHUNK_ROWS):
                 buffer = io.BytesIO()
@@ -94,19 +108,22 @@ def copy_match_results(
                 del view
         for statement in dropped:
             cursor.execute(statement)
+        if bulk_load and rows.height:
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, rows.height])
         if replace_all:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return rows.height
 
 
-def _drop_secondary_indexes_and_foreign_keys(cursor: Any, table: str) -> list[str]:
-    """Drop every foreign key, unique constraint and index of ``table`` except the primary key;
-    return the statements that recreate them (indexes, then unique constraints, then foreign keys)."""
+def _drop_indexes_and_constraints(cursor: Any, table: str) -> list[str]:
+    """Drop every foreign key, unique constraint, index and the primary key of ``table``; return the
+    statements that recreate them as they were (primary key, indexes, unique constraints, then
+    foreign keys)."""
     cursor.execute(
         """
         SELECT con.conname, pg_get_constraintdef(con.oid), con.contype
         FROM pg_constraint con
-        WHERE con.conrelid = %s::regclass AND con.contype IN ('f', 'u')
+        WHERE con.conrelid = %s::regclass AND con.contype IN ('f', 'u', 'p')
         ORDER BY con.conname
         """,
         [table],
@@ -116,7 +133,7 @@ def _drop_secondary_indexes_and_foreign_keys(cursor: Any, table: str) -> list[st
         """
         SELECT idx.relname, pg_get_indexdef(ind.indexrelid)
         FROM pg_index ind JOIN pg_class idx ON idx.oid = ind.indexrelid
-        WHERE ind.indrelid = %s::regclass AND NOT ind.indisprimary
+        WHERE ind.indrelid = %s::regclass
           AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ind.indexrelid
                           AND con.conrelid = ind.indrelid)
         ORDER BY idx.relname
@@ -125,23 +142,21 @@ def _drop_secondary_indexes_and_foreign_keys(cursor: Any, table: str) -> list[st
     )
     indexes = cursor.fetchall()
     quote = connection.ops.quote_name
-    foreign = [(name, definition) for name, definition, kind in constraints if kind == "f"]
-    unique = [(name, definition) for name, definition, kind in constraints if kind == "u"]
-    for name, _definition in [*foreign, *unique]:
+    by_kind = {
+        kind: [(name, definition) for name, definition, of in constraints if of == kind] for kind in "pfu"
+    }
+    for name, _definition in [*by_kind["f"], *by_kind["u"], *by_kind["p"]]:
         cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
     for name, _definition in indexes:
         cursor.execute(f"DROP INDEX {quote(name)}")
-    return [
-        *(definition for _name, definition in indexes),
-        *(
+
+    def add(kind: str) -> list[str]:
+        return [
             f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-            for name, definition in unique
-        ),
-        *(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-            for name, definition in foreign
-        ),
-    ]
+            for name, definition in by_kind[kind]
+        ]
+
+    return [*add("p"), *(definition for _name, definition in indexes), *add("u"), *add("f")]
 
 
 def bulk_create_match_results(

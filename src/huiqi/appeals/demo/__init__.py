@@ -59,16 +59,16 @@ DEMO_PASSWORD = "Huiqi@2026demo"  # the same as accounts.demo
 DEFAULT_COUNT = 4000
 #: The demo classifier learns from the most recent closed appeals only: enough for the demo's
 #: phrases, and training stays within seconds.
-TRAINING_LIMIT = 1500
+TRAINING_LIMIT = 2000
 
-KIND_WEIGHTS = {
+KIND_WEIGHTS: dict[str, float] = {
     Kind.CONSULTATION: 40,
     Kind.HELP: 30,
     Kind.COMPLAINT: 18,
     Kind.SUGGESTION: 8,
     Kind.PRAISE: 4,
 }
-CHANNEL_WEIGHTS = {Channel.HOTLINE: 58, Channel.WEB: 14, Channel.APP: 20, Channel.VISIT: 8}
+CHANNEL_WEIGHTS: dict[str, float] = {Channel.HOTLINE: 58, Channel.WEB: 14, Channel.APP: 20, Channel.VISIT: 8}
 #: Leaves asked about most (a base weight of 1 otherwise).
 LEAF_WEIGHTS = {"ZCZX-SB": 3, "ZCZX-DX": 2.2, "SF-TS": 2, "SB-JF": 2, "SB-WG": 1.6, "YG-ZP": 1.6, "RZ-DK": 1.8,
                 "SCJG-DJ": 2.2, "YSHJ-XL": 1.4, "YSHJ-QK": 1.2, "SDQ-YD": 1.4}  # fmt: skip
@@ -238,7 +238,8 @@ def _actors(departments: dict[str, Any]) -> Actors:
     staff = {u.username: u for u in account_selectors.active_staff(roles=list(Role.values))}
     handlers: dict[int, Any] = {}
     for user in account_selectors.active_staff(roles=[Role.HANDLER]):
-        handlers.setdefault(user.department_id, user)
+        if user.department_id is not None:
+            handlers.setdefault(user.department_id, user)
     agents = [u for u in staff.values() if u.role == Role.AGENT and u.username != reference.PLATFORM_USERNAME]
     membership = apps.get_model("accounts", "EnterpriseMembership")
     enterprise_users = {
@@ -306,10 +307,10 @@ def build_plans(
         problem_code = rng.choice(siblings) if siblings and rng.random() < 0.2 else None
         category = leaves[code]
         roll = rng.random()
-        if roll < 0.04 and siblings:  # filed under a neighbouring category (the text reads otherwise)
+        if roll < 0.015 and siblings:  # filed under a neighbouring category (the text reads otherwise)
             category = leaves[rng.choice(siblings)]
-        elif roll < 0.08:  # filed under the first-level category only
-            category = category.parent
+        elif roll < 0.03:  # filed under the first-level category only
+            category = category.parent or category
         is_red = bool(red) and rng.random() < 0.09
         enterprise = None
         if rng.random() > 0.04:

@@ -96,8 +96,8 @@ def evaluate_items(
     leaves: dict[LeafKey, Leaf] = {}
     formula_fields: set[str] = set()
     for rules in items.values():
-        for condition in _conditions(rules):
-            for leaf in iter_leaves(condition):
+        for tree in _conditions(rules):
+            for leaf in iter_leaves(tree):
                 leaves.setdefault(_key(leaf), leaf)
         formula_fields |= _formula_fields(rules)
     encoded = Encoded(

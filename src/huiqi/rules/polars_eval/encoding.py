@@ -133,7 +133,8 @@ class Encoded:
         wanted: set[str] = set()
         for leaf in leaves:
             if leaf.field == "tags" and leaf.op not in (Op.IS_NULL, Op.IS_NOT_NULL):
-                wanted.update(leaf.value if isinstance(leaf.value, tuple) else (leaf.value,))
+                values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+                wanted.update(str(value) for value in values)
         if not wanted:
             return
         ordered = sorted(wanted)
@@ -181,6 +182,7 @@ class Encoded:
         test = leaf_test(leaf)
         true = [code for code, value in enumerate(values) if value is not None and test(value)]
         known = len(values) - len(unknown)
+        result: pl.Expr
         if not true:
             result = pl.when(codes.is_not_null()).then(pl.lit(False))
         elif len(true) == known:
@@ -298,10 +300,13 @@ def _numeric_leaf(leaf: Leaf, column: pl.Expr, scale: int) -> pl.Expr:
     value = leaf.value
     if op is Op.BETWEEN:
         assert isinstance(value, tuple)
-        return pl.all_horizontal(compare(Op.GE, value[0]), compare(Op.LE, value[1]))
+        low, high = value
+        assert isinstance(low, Decimal)
+        assert isinstance(high, Decimal)
+        return pl.all_horizontal(compare(Op.GE, low), compare(Op.LE, high))
     if op in (Op.IN, Op.NOT_IN):
         assert isinstance(value, tuple)
-        member = pl.any_horizontal([compare(Op.EQ, item) for item in value])
+        member = pl.any_horizontal([compare(Op.EQ, item) for item in value if isinstance(item, Decimal)])
         return member if op is Op.IN else ~member
     assert isinstance(value, Decimal)
     return compare(op, value)

@@ -39,8 +39,9 @@ class Command(BaseCommand):
                 raise CommandError("没有启用的诉求分类模型：请先运行 huiqi train_classifier。", returncode=2)
             model = classification.load_version(version)
             predictions = []
-            for start in range(0, len(texts), BATCH):
-                predictions += model.predict(texts[start : start + BATCH])
+            with classification.single_threaded_blas():
+                for start in range(0, len(texts), BATCH):
+                    predictions += model.predict(texts[start : start + BATCH])
         except ApplicationError as exc:
             raise CommandError(exc.message, returncode=2) from exc
         write_predictions_csv(target, predictions)
