@@ -41,6 +41,10 @@ BULK_LOAD_MIN_ROWS = 500_000
 _COLUMNS = ("enterprise_id", "item_id", "item_version_id", "status", "amount", "as_of", "evaluated_at")
 
 
+#: Sort memory for rebuilding MatchResult's indexes after a whole-run bulk load (PostgreSQL).
+MAINTENANCE_WORK_MEM = "1GB"
+
+
 def supports_copy() -> bool:
     return connection.vendor == "postgresql"
 
@@ -106,6 +110,10 @@ def copy_match_results(
                 for offset in range(0, len(view), COPY_BLOCK):
                     copy.write(view[offset : offset + COPY_BLOCK])
                 del view
+        if dropped:
+            # Rebuilding the indexes of tens of millions of rows sorts them: give the sort memory for
+            # this transaction only, instead of the 64 MB default that spills it to disk.
+            cursor.execute("SET LOCAL maintenance_work_mem = %s", [MAINTENANCE_WORK_MEM])
         for statement in dropped:
             cursor.execute(statement)
         if bulk_load and rows.height:
