@@ -13,7 +13,7 @@ class RequestContext:
 
 
 _DEFAULT = RequestContext()  # frozen, so sharing one default instance is safe
-_current: ContextVar[RequestContext] = ContextVar("huiqi_request_context", default=_DEFAULT)  # noqa: B039
+_current: ContextVar[RequestContext] = ContextVar("huiqi_request_context", default=_DEFAULT)
 
 
 def current() -> RequestContext:

@@ -16,7 +16,7 @@ there: exact for anything below 10^13 yuan. PostgreSQL keeps numeric(20,2) exact
 """
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
