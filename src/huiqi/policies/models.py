@@ -175,12 +175,35 @@ class MatchResult(models.Model):
     Only eligible and needs_info results are stored (the rest is the large majority and says
     nothing); later work (push, 免申即享) reads them. One row per enterprise and item: a new run of
     an item replaces its rows.
+
+    A derived table of tens of millions of rows, rewritten whole by each all-against-all run (bulk
+    load, then index rebuild: policies.result_copy), so it carries only the indexes its readers use:
+    the unique (enterprise, item) pair, which also serves look-ups by enterprise, and (item, status).
+    Its foreign keys have no database constraint or index of their own: the rows are written from
+    ids just read from the registry and the library, and deleting an enterprise or an item still
+    removes its results through Django's on_delete (published versions are never deleted).
     """
 
-    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(PolicyItem, on_delete=models.CASCADE, related_name="match_results")
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    item = models.ForeignKey(
+        PolicyItem,
+        on_delete=models.CASCADE,
+        related_name="match_results",
+        db_index=False,
+        db_constraint=False,
+    )
     item_version = models.ForeignKey(
-        PolicyItemVersion, on_delete=models.CASCADE, related_name="match_results"
+        PolicyItemVersion,
+        on_delete=models.CASCADE,
+        related_name="match_results",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField("结果", max_length=10, choices=MatchStatus.choices)
     amount = models.DecimalField("金额(元)", max_digits=16, decimal_places=2, null=True, blank=True)

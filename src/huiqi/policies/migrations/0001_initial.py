@@ -6,132 +6,327 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('enterprises', '0001_initial'),
+        ("enterprises", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PolicyDocument',
+            name="PolicyDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='政策名称')),
-                ('document_number', models.CharField(blank=True, default='', max_length=100, verbose_name='文号')),
-                ('issuing_department', models.CharField(max_length=200, verbose_name='发文部门')),
-                ('level', models.CharField(choices=[('national', '国家级'), ('province', '省级'), ('city', '市级'), ('district', '区县级')], max_length=10, verbose_name='层级')),
-                ('region_code', models.CharField(db_index=True, max_length=6, verbose_name='区划代码')),
-                ('published_on', models.DateField(blank=True, null=True, verbose_name='发布日期')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='有效期起')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='有效期止')),
-                ('full_text', models.TextField(blank=True, default='', verbose_name='全文')),
-                ('themes', models.JSONField(blank=True, default=list, verbose_name='主题')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="政策名称")),
+                (
+                    "document_number",
+                    models.CharField(blank=True, default="", max_length=100, verbose_name="文号"),
+                ),
+                ("issuing_department", models.CharField(max_length=200, verbose_name="发文部门")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("national", "国家级"),
+                            ("province", "省级"),
+                            ("city", "市级"),
+                            ("district", "区县级"),
+                        ],
+                        max_length=10,
+                        verbose_name="层级",
+                    ),
+                ),
+                ("region_code", models.CharField(db_index=True, max_length=6, verbose_name="区划代码")),
+                ("published_on", models.DateField(blank=True, null=True, verbose_name="发布日期")),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="有效期起")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="有效期止")),
+                ("full_text", models.TextField(blank=True, default="", verbose_name="全文")),
+                ("themes", models.JSONField(blank=True, default=list, verbose_name="主题")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
             ],
             options={
-                'verbose_name': '政策文件',
-                'verbose_name_plural': '政策文件',
-                'ordering': ['title', 'id'],
-                'indexes': [models.Index(fields=['title', 'issuing_department'], name='policies_po_title_d2196d_idx')],
+                "verbose_name": "政策文件",
+                "verbose_name_plural": "政策文件",
+                "ordering": ["title", "id"],
+                "indexes": [
+                    models.Index(fields=["title", "issuing_department"], name="policies_po_title_d2196d_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PolicyItem',
+            name="PolicyItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True, verbose_name='条目编码')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='policies.policydocument')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True, verbose_name="条目编码")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="policies.policydocument",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '政策条目',
-                'verbose_name_plural': '政策条目',
-                'ordering': ['code'],
+                "verbose_name": "政策条目",
+                "verbose_name_plural": "政策条目",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='PolicyItemVersion',
+            name="PolicyItemVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='版本号')),
-                ('title', models.CharField(max_length=300, verbose_name='条目名称')),
-                ('eligibility', models.JSONField(verbose_name='申报条件')),
-                ('reward', models.JSONField(blank=True, null=True, verbose_name='奖励计算')),
-                ('examples', models.JSONField(blank=True, default=list, verbose_name='示例')),
-                ('auto_entitlement', models.BooleanField(default=False, verbose_name='免申即享')),
-                ('budget_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='预算(元)')),
-                ('application_opens_on', models.DateField(blank=True, null=True, verbose_name='申报开始')),
-                ('application_closes_on', models.DateField(blank=True, null=True, verbose_name='申报截止')),
-                ('effective_from', models.DateField(verbose_name='生效日期')),
-                ('effective_to', models.DateField(blank=True, null=True, verbose_name='失效日期')),
-                ('status', models.CharField(choices=[('draft', '草稿'), ('in_review', '待审核'), ('published', '已发布'), ('retired', '已废止')], db_index=True, default='draft', max_length=10, verbose_name='状态')),
-                ('source_yaml', models.TextField(blank=True, default='', verbose_name='原始 YAML')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='发布时间')),
-                ('retired_at', models.DateTimeField(blank=True, null=True, verbose_name='废止时间')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='item_versions', to='policies.policydocument')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='policies.policyitem')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="版本号")),
+                ("title", models.CharField(max_length=300, verbose_name="条目名称")),
+                ("eligibility", models.JSONField(verbose_name="申报条件")),
+                ("reward", models.JSONField(blank=True, null=True, verbose_name="奖励计算")),
+                ("examples", models.JSONField(blank=True, default=list, verbose_name="示例")),
+                ("auto_entitlement", models.BooleanField(default=False, verbose_name="免申即享")),
+                (
+                    "budget_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=16, null=True, verbose_name="预算(元)"
+                    ),
+                ),
+                ("application_opens_on", models.DateField(blank=True, null=True, verbose_name="申报开始")),
+                ("application_closes_on", models.DateField(blank=True, null=True, verbose_name="申报截止")),
+                ("effective_from", models.DateField(verbose_name="生效日期")),
+                ("effective_to", models.DateField(blank=True, null=True, verbose_name="失效日期")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("in_review", "待审核"),
+                            ("published", "已发布"),
+                            ("retired", "已废止"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("source_yaml", models.TextField(blank=True, default="", verbose_name="原始 YAML")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("published_at", models.DateTimeField(blank=True, null=True, verbose_name="发布时间")),
+                ("retired_at", models.DateTimeField(blank=True, null=True, verbose_name="废止时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="item_versions",
+                        to="policies.policydocument",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="policies.policyitem",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '政策条目版本',
-                'verbose_name_plural': '政策条目版本',
-                'ordering': ['item__code', 'number'],
+                "verbose_name": "政策条目版本",
+                "verbose_name_plural": "政策条目版本",
+                "ordering": ["item__code", "number"],
             },
         ),
         migrations.CreateModel(
-            name='MatchResult',
+            name="MatchResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('eligible', '符合'), ('ineligible', '不符合'), ('needs_info', '需补充信息')], max_length=10, verbose_name='结果')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='金额(元)')),
-                ('as_of', models.DateField(verbose_name='评估日期')),
-                ('evaluated_at', models.DateTimeField(verbose_name='评估时间')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='enterprises.enterprise')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='match_results', to='policies.policyitem')),
-                ('item_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='match_results', to='policies.policyitemversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("eligible", "符合"),
+                            ("ineligible", "不符合"),
+                            ("needs_info", "需补充信息"),
+                        ],
+                        max_length=10,
+                        verbose_name="结果",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=16, null=True, verbose_name="金额(元)"
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="评估日期")),
+                ("evaluated_at", models.DateTimeField(verbose_name="评估时间")),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="enterprises.enterprise",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="match_results",
+                        to="policies.policyitem",
+                    ),
+                ),
+                (
+                    "item_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="match_results",
+                        to="policies.policyitemversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '匹配结果',
-                'verbose_name_plural': '匹配结果',
+                "verbose_name": "匹配结果",
+                "verbose_name_plural": "匹配结果",
             },
         ),
         migrations.CreateModel(
-            name='VersionTransition',
+            name="VersionTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step', models.CharField(choices=[('create', '新建草稿'), ('submit', '提交审核'), ('return_to_editor', '退回修改'), ('publish', '审核发布'), ('retire', '废止'), ('bulk_publish', '批量导入发布')], max_length=20, verbose_name='操作')),
-                ('from_status', models.CharField(blank=True, choices=[('draft', '草稿'), ('in_review', '待审核'), ('published', '已发布'), ('retired', '已废止')], max_length=10, verbose_name='原状态')),
-                ('to_status', models.CharField(choices=[('draft', '草稿'), ('in_review', '待审核'), ('published', '已发布'), ('retired', '已废止')], max_length=10, verbose_name='新状态')),
-                ('note', models.TextField(blank=True, default='', verbose_name='说明')),
-                ('occurred_at', models.DateTimeField(verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='policies.policyitemversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "step",
+                    models.CharField(
+                        choices=[
+                            ("create", "新建草稿"),
+                            ("submit", "提交审核"),
+                            ("return_to_editor", "退回修改"),
+                            ("publish", "审核发布"),
+                            ("retire", "废止"),
+                            ("bulk_publish", "批量导入发布"),
+                        ],
+                        max_length=20,
+                        verbose_name="操作",
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "草稿"),
+                            ("in_review", "待审核"),
+                            ("published", "已发布"),
+                            ("retired", "已废止"),
+                        ],
+                        max_length=10,
+                        verbose_name="原状态",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("in_review", "待审核"),
+                            ("published", "已发布"),
+                            ("retired", "已废止"),
+                        ],
+                        max_length=10,
+                        verbose_name="新状态",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="", verbose_name="说明")),
+                ("occurred_at", models.DateTimeField(verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transitions",
+                        to="policies.policyitemversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '版本流转',
-                'verbose_name_plural': '版本流转',
-                'ordering': ['occurred_at', 'id'],
+                "verbose_name": "版本流转",
+                "verbose_name_plural": "版本流转",
+                "ordering": ["occurred_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='policyitemversion',
-            index=models.Index(fields=['status', 'effective_from'], name='policies_po_status_c4d079_idx'),
+            model_name="policyitemversion",
+            index=models.Index(fields=["status", "effective_from"], name="policies_po_status_c4d079_idx"),
         ),
         migrations.AddConstraint(
-            model_name='policyitemversion',
-            constraint=models.UniqueConstraint(fields=('item', 'number'), name='policies_version_item_number_unique'),
+            model_name="policyitemversion",
+            constraint=models.UniqueConstraint(
+                fields=("item", "number"), name="policies_version_item_number_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='matchresult',
-            index=models.Index(fields=['item', 'status'], name='policies_ma_item_id_860339_idx'),
+            model_name="matchresult",
+            index=models.Index(fields=["item", "status"], name="policies_ma_item_id_860339_idx"),
         ),
         migrations.AddConstraint(
-            model_name='matchresult',
-            constraint=models.UniqueConstraint(fields=('enterprise', 'item'), name='policies_match_enterprise_item_unique'),
+            model_name="matchresult",
+            constraint=models.UniqueConstraint(
+                fields=("enterprise", "item"), name="policies_match_enterprise_item_unique"
+            ),
         ),
     ]

@@ -6,36 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('policies', '0001_initial'),
+        ("policies", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchRun',
+            name="MatchRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', '排队中'), ('running', '匹配中'), ('done', '已完成'), ('failed', '失败')], db_index=True, default='pending', max_length=10, verbose_name='状态')),
-                ('trigger', models.CharField(choices=[('manual', '手动发起'), ('publish', '条目发布后'), ('registry', '企业库批量变更后'), ('command', '命令行')], default='manual', max_length=10, verbose_name='发起方式')),
-                ('as_of', models.DateField(verbose_name='评估日期')),
-                ('item_codes', models.JSONField(blank=True, default=list, verbose_name='限定条目')),
-                ('total_items', models.PositiveIntegerField(default=0, verbose_name='条目数')),
-                ('processed_items', models.PositiveIntegerField(default=0, verbose_name='已处理条目')),
-                ('enterprise_count', models.PositiveIntegerField(default=0, verbose_name='企业数')),
-                ('eligible_count', models.PositiveIntegerField(default=0, verbose_name='符合')),
-                ('needs_info_count', models.PositiveIntegerField(default=0, verbose_name='需补充信息')),
-                ('failure_message', models.TextField(blank=True, default='', verbose_name='失败原因')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='结束时间')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "排队中"),
+                            ("running", "匹配中"),
+                            ("done", "已完成"),
+                            ("failed", "失败"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("manual", "手动发起"),
+                            ("publish", "条目发布后"),
+                            ("registry", "企业库批量变更后"),
+                            ("command", "命令行"),
+                        ],
+                        default="manual",
+                        max_length=10,
+                        verbose_name="发起方式",
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="评估日期")),
+                ("item_codes", models.JSONField(blank=True, default=list, verbose_name="限定条目")),
+                ("total_items", models.PositiveIntegerField(default=0, verbose_name="条目数")),
+                ("processed_items", models.PositiveIntegerField(default=0, verbose_name="已处理条目")),
+                ("enterprise_count", models.PositiveIntegerField(default=0, verbose_name="企业数")),
+                ("eligible_count", models.PositiveIntegerField(default=0, verbose_name="符合")),
+                ("needs_info_count", models.PositiveIntegerField(default=0, verbose_name="需补充信息")),
+                ("failure_message", models.TextField(blank=True, default="", verbose_name="失败原因")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="开始时间")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="结束时间")),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '匹配任务',
-                'verbose_name_plural': '匹配任务',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "匹配任务",
+                "verbose_name_plural": "匹配任务",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

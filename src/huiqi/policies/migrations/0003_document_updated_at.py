@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('policies', '0002_match_run'),
+        ("policies", "0002_match_run"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='policydocument',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='修改时间'),
+            model_name="policydocument",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, db_index=True, verbose_name="修改时间"),
         ),
     ]
