@@ -577,3 +577,15 @@ def test_a_file_that_stops_being_utf8_part_way_is_refused_from_that_point_on(tmp
     imported = Enterprise.objects.count()
     assert 0 < imported < 6000
     assert imported % 2000 == 0
+
+
+def test_an_atomic_import_updating_rows_in_several_chunks_writes_them_all(tmp_path):
+    import_enterprises(path=write_csv(tmp_path / "a.csv", [contract_row(n) for n in range(1, 6)]))
+    changed = [contract_row(n, revenue=f"{n}000000.00") for n in range(1, 6)]
+
+    result = import_enterprises(path=write_csv(tmp_path / "b.csv", changed), atomic=True, chunk_size=2)
+
+    assert (result.updated, result.is_written) == (5, True)
+    revenues = dict(Enterprise.objects.values_list("name", "revenue"))
+    assert revenues["济南导入测试有限公司4"] == Decimal("4000000.00")
+    assert ProfileChange.objects.filter(field="revenue").count() == 5

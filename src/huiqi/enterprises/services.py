@@ -216,6 +216,13 @@ class _ChunkImporter:
         self.update_fields = (*(name for name, _ in self.compared), SIZE_CLASS)
         self.touches_size = bool(SIZE_INPUTS.intersection(columns))
         self.defaults = {column.name: column.empty for column in COLUMNS}
+        # Read by the reading thread: while most rows are new, it computes their complete profiles
+        # (size class included) ahead, so the thread that waits for the database has less to do.
+        self.expect_new = True
+        # An import that starts on an empty registry (the initial load) need not look rows up: a
+        # file never holds a USCC twice (the reader rejects the second row), so each is new. Should
+        # another writer add the same USCC meanwhile, the unique constraint stops the import loudly.
+        self.is_initial_load = not Enterprise.objects.exists()
         # The enterprises written, for the profile-changed listeners (None: more than the limit).
         self.changed_ids: list[int] | None = []
 
@@ -226,9 +233,25 @@ class _ChunkImporter:
         if len(self.changed_ids) > PROFILE_CHANGE_ID_LIMIT:
             self.changed_ids = None
 
+    def new_profile(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """The complete profile of a new enterprise: defaults for absent columns, its size class."""
+        profile = {**self.defaults, **values}
+        profile[SIZE_CLASS] = size_class_of(profile)
+        return bulk.profile_row(profile)
+
+    def prepare(self, rows: list[AcceptedRow]) -> None:
+        """Runs in the reading thread (no database): new profiles computed ahead, see expect_new."""
+        if self.expect_new:
+            for row in rows:
+                row.prepared = self.new_profile(row.values)
+
     def apply(self, rows: list[AcceptedRow], *, write: bool) -> None:
-        existing = bulk.fetch_existing([row.values["uscc"] for row in rows])
-        creates: list[dict[str, Any]] = []
+        with bulk.chunk_transaction():
+            self._apply(rows, write=write)
+
+    def _apply(self, rows: list[AcceptedRow], *, write: bool) -> None:
+        existing = {} if self.is_initial_load else bulk.fetch_existing([row.values["uscc"] for row in rows])
+        creates: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         changes: list[tuple[int, str, str | None, str | None]] = []
         index = self.index
@@ -237,9 +260,7 @@ class _ChunkImporter:
             values = row.values
             found = existing.get(values["uscc"])
             if found is None:
-                profile = {**self.defaults, **values}
-                profile[SIZE_CLASS] = size_class_of(profile)
-                creates.append(profile)
+                creates.append(row.prepared or self.new_profile(values))
                 continue
             pk, old = found
             changed = [name for name, i in self.compared if values[name] != old[i]]
@@ -259,16 +280,16 @@ class _ChunkImporter:
                 changes.append((pk, name, to_text(old[index[name]]), to_text(new)))
         self.result.created += len(creates)
         self.result.updated += len(updates)
+        self.expect_new = 2 * len(creates) >= len(rows)
         if not write:
             return
         now = timezone.now()
         stamp = bulk.db_datetime(now)
-        with transaction.atomic():
-            ids = bulk.insert_enterprises(creates, now=now)
-            bulk.update_enterprises(self.update_fields, updates, now=now)
-            tail = (ChangeSource.IMPORT.value, self.source_ref, self.batch_id, self.actor_id, stamp)
-            bulk.insert_creations(ids, tail)
-            bulk.insert_changes([(*change, *tail) for change in changes])
+        ids = bulk.insert_enterprises(creates, now=now)
+        bulk.update_enterprises(self.update_fields, updates, now=now)
+        tail = (ChangeSource.IMPORT.value, self.source_ref, self.batch_id, self.actor_id, stamp)
+        bulk.insert_creations(ids, tail)
+        bulk.insert_changes([(*change, *tail) for change in changes])
         self._remember_changed([*ids, *(update[-1] for update in updates)])
 
 
@@ -353,10 +374,18 @@ def _run(
     write: bool,
 ) -> None:
     # closing(): if a chunk fails, the reading thread stops now, not when the traceback is freed.
-    with closing(read_ahead(reader.chunks(chunk_size))) as chunks:
+    with closing(read_ahead(_prepared(reader.chunks(chunk_size), importer))) as chunks:
         for accepted, rejected in chunks:
             _take_chunk(accepted, rejected, importer, result, on_error, write=write)
             _report_progress(result, batch, progress, reader.estimated_rows)
+
+
+def _prepared(
+    chunks: Iterator[tuple[list[AcceptedRow], list[RejectedRow]]], importer: _ChunkImporter
+) -> Iterator[tuple[list[AcceptedRow], list[RejectedRow]]]:
+    for accepted, rejected in chunks:
+        importer.prepare(accepted)
+        yield accepted, rejected
 
 
 def _take_chunk(

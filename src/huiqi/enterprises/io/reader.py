@@ -23,6 +23,7 @@ File-level decisions:
 
 import codecs
 import csv
+import sys
 import threading
 import unicodedata
 import zipfile
@@ -88,6 +89,7 @@ class RowError:
 class AcceptedRow:
     row_number: int
     values: dict[str, Any]  # canonical values of the file's columns
+    prepared: tuple[Any, ...] | None = None  # the complete new profile, if computed ahead
 
 
 @dataclass(slots=True)
@@ -372,7 +374,14 @@ def read_ahead(items: Iterator[_T], *, depth: int = 2) -> Generator[_T, None, No
     Why: an import spends half its time waiting for the database (COPY, index maintenance, commit).
     Parsing the next chunk meanwhile, in a thread, overlaps the two; the thread touches no database
     connection (Django's connections are per thread), only the file. Exceptions reach the consumer.
+
+    While it runs, the interpreter's thread switch interval is 0.5 ms instead of 5 ms: the consumer
+    mostly waits for the database, and each time the database answers it must get the GIL back from
+    the busy reading thread; with 5 ms per hand-over, dozens of round trips per chunk cost more
+    than the database work itself (measured: 8 s of 38 s on 500,000 rows).
     """
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
     queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
     stop = threading.Event()
     done = object()
@@ -408,3 +417,4 @@ def read_ahead(items: Iterator[_T], *, depth: int = 2) -> Generator[_T, None, No
     finally:
         stop.set()
         thread.join()
+        sys.setswitchinterval(interval)
