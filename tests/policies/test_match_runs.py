@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -124,12 +124,19 @@ def test_a_full_run_removes_results_of_items_no_longer_in_force(library, registr
 
 def test_a_run_limited_to_items_leaves_the_other_items_alone(library, registry):
     match_runs.process_match_run(run=MatchRun.objects.create(as_of=AS_OF))
-    before = set(MatchResult.objects.filter(item__code="RUN-C").values_list("pk", flat=True))
+    # An old evaluation time on RUN-C's rows shows whether the limited run rewrote them (their
+    # primary key, the (enterprise, item) pair, would be the same after a rewrite).
+    MatchResult.objects.filter(item__code="RUN-C").update(evaluated_at=datetime(2024, 6, 1, tzinfo=UTC))
+    other = MatchResult.objects.filter(item__code="RUN-C").values_list(
+        "enterprise_id", "status", "evaluated_at"
+    )
+    before = set(other)
+    assert before
     MatchResult.objects.filter(item__code="RUN-A").delete()
     run = match_runs.process_match_run(run=MatchRun.objects.create(as_of=AS_OF, item_codes=["RUN-A"]))
     assert run.total_items == 1
     assert MatchResult.objects.filter(item__code="RUN-A").count() == 2
-    assert set(MatchResult.objects.filter(item__code="RUN-C").values_list("pk", flat=True)) == before
+    assert set(other.all()) == before
 
 
 def test_a_failing_run_is_marked_failed_with_the_reason(library, registry, monkeypatch):

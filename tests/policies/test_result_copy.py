@@ -39,6 +39,23 @@ def _schema() -> tuple[set[tuple[str, str]], ...]:
     return indexes, constraints, defaults
 
 
+def _primary_key() -> list[str]:
+    """The columns of MatchResult's primary key, in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT att.attname
+            FROM pg_constraint con
+            CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS key(attnum, position)
+            JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = key.attnum
+            WHERE con.conrelid = %s::regclass AND con.contype = 'p'
+            ORDER BY key.position
+            """,
+            [MatchResult._meta.db_table],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
 @pytest.fixture
 def version(make_item, write_yaml) -> PolicyItemVersion:
     report = services.import_policy_items(paths=[write_yaml("jn.yaml", make_item())])
@@ -88,8 +105,9 @@ def test_a_whole_run_replaces_every_row_and_keeps_the_indexes_and_constraints(
         (second.pk, version.pk, "needs_info", None, date(2026, 6, 30)),
     }
     assert _schema() == before
-    # New rows get fresh ids (the id sequence continues after the copied rows).
-    later = MatchResult.objects.create(
+    assert _primary_key() == ["enterprise_id", "item_id"]
+    # A new enterprise's row is accepted; the recreated primary key refuses a second (enterprise, item).
+    MatchResult.objects.create(
         enterprise=EnterpriseFactory(),
         item_id=version.item_id,
         item_version=version,
@@ -97,8 +115,6 @@ def test_a_whole_run_replaces_every_row_and_keeps_the_indexes_and_constraints(
         as_of=date(2026, 6, 30),
         evaluated_at=timezone.now(),
     )
-    assert later.pk not in {row.pk for row in MatchResult.objects.exclude(pk=later.pk)}
-    # The recreated unique constraint holds.
     with pytest.raises(IntegrityError), transaction.atomic():
         MatchResult.objects.create(
             enterprise=first,

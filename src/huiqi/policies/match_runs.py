@@ -22,7 +22,7 @@ no listener and schedules nothing.
 
 Rows are written with an upsert on (enterprise, item): a job and a re-match of one enterprise may
 run at the same time, and on PostgreSQL the second writer of a row would otherwise fail on the
-unique constraint after the first commits.
+primary key (the (enterprise, item) pair) after the first commits.
 
 Automatic re-matches write no audit event (they change derived data only, and happen on every
 profile edit); a job started by a person and its outcome are audited.
@@ -91,7 +91,7 @@ def get_match_run(*, user: Any, run_id: int) -> MatchRun:
 def stored_result_counts() -> dict[str, int]:
     """How many stored results there are by status (the page's summary)."""
     counts = dict.fromkeys(STORED_STATUSES, 0)
-    for row in MatchResult.objects.values("status").order_by("status").annotate(count=Count("id")):
+    for row in MatchResult.objects.values("status").order_by("status").annotate(count=Count("*")):
         counts[row["status"]] = row["count"]
     return counts
 

@@ -178,12 +178,15 @@ class MatchResult(models.Model):
 
     A derived table of tens of millions of rows, rewritten whole by each all-against-all run (bulk
     load, then index rebuild: policies.result_copy), so it carries only the indexes its readers use:
-    the unique (enterprise, item) pair, which also serves look-ups by enterprise, and (item, status).
-    Its foreign keys have no database constraint or index of their own: the rows are written from
-    ids just read from the registry and the library, and deleting an enterprise or an item still
-    removes its results through Django's on_delete (published versions are never deleted).
+    the primary key, which is the (enterprise, item) pair (no surrogate id: nothing references a
+    result, and an id column would cost the bulk load a column to copy and one more index to build)
+    and also serves look-ups by enterprise, and (item, status). Its foreign keys have no database
+    constraint or index of their own: the rows are written from ids just read from the registry and
+    the library, and deleting an enterprise or an item still removes its results through Django's
+    on_delete (published versions are never deleted).
     """
 
+    pk = models.CompositePrimaryKey("enterprise", "item")
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
         on_delete=models.CASCADE,
@@ -213,11 +216,6 @@ class MatchResult(models.Model):
     class Meta:
         verbose_name = "匹配结果"
         verbose_name_plural = "匹配结果"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["enterprise", "item"], name="policies_match_enterprise_item_unique"
-            ),
-        ]
         indexes = [models.Index(fields=["item", "status"])]
 
     def __str__(self) -> str:

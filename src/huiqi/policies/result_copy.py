@@ -3,20 +3,19 @@
 services.record_match_results stores the eligible and needs_info results of every enterprise against
 every item in force: tens of millions of rows for a city's registry and library (1.5 million
 enterprises x 500 items gave 23 million rows in benchmarks/README.md). Django's bulk_create spends
-microseconds of Python per value, and on PostgreSQL every inserted row also updates six indexes and
-queues three deferred foreign-key checks, so:
+microseconds of Python per value, and on PostgreSQL every inserted row also updates the table's two
+indexes (the (enterprise, item) primary key and (item, status)), so:
 
 * on PostgreSQL the rows go through ``COPY ... FROM STDIN`` as CSV written by Polars (no Python
   object per value);
 * a run that replaces every row (``replace_all``) of at least BULK_LOAD_MIN_ROWS rows follows
   PostgreSQL's advice for populating a table ("Populating a Database" in the manual: remove indexes
-  and foreign keys, load, recreate): the table is truncated (ids restart at 1), its indexes and
-  constraints are dropped, the rows are copied with their ids (no sequence call per row), and the
-  indexes and constraints are recreated from their own definitions, read from the catalogue, so
-  their names and definitions stay exactly what the migrations made; the id sequence then
-  continues after the last row. All of it runs in the caller's transaction: another session sees
-  the old results until the commit (and waits for the table meanwhile: TRUNCATE takes an exclusive
-  lock). Nothing references MatchResult's ids, so restarting them loses nothing.
+  and foreign keys, load, recreate): the table is truncated, its primary key (the (enterprise, item)
+  pair), indexes and constraints are dropped, the rows are copied, and all of them are recreated
+  from their own definitions, read from the catalogue, so their names and definitions stay exactly
+  what the migrations made. All of it runs in the caller's transaction: another session sees the
+  old results until the commit (and waits for the table meanwhile: TRUNCATE takes an exclusive
+  lock).
 * other databases (SQLite in development and tests) keep bulk_create.
 """
 
@@ -87,14 +86,12 @@ def copy_match_results(
             # the ALTER TABLE of the referenced tables: check them now (Django's foreign keys are
             # DEFERRABLE INITIALLY DEFERRED; they are deferred again below).
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"TRUNCATE {quote(table)}{' RESTART IDENTITY' if bulk_load else ''}")
+            cursor.execute(f"TRUNCATE {quote(table)}")
         if bulk_load:
             dropped = _drop_indexes_and_constraints(cursor, table)
-            # Ids given in the file (1..n after RESTART IDENTITY) instead of one nextval per row;
-            # the run's date and time as column defaults for the load instead of text parsed per row.
-            rows = rows.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
+            # The run's date and time as column defaults for the load instead of text parsed per row.
             rows = rows.drop("as_of", "evaluated_at")
-            columns = ["id", *(column for column in columns if column not in ("as_of", "evaluated_at"))]
+            columns = [column for column in columns if column not in ("as_of", "evaluated_at")]
             for column, value in (("as_of", as_of), ("evaluated_at", evaluated_at)):
                 cursor.execute(
                     f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} SET DEFAULT %s", [value]
@@ -116,8 +113,6 @@ def copy_match_results(
             cursor.execute("SET LOCAL maintenance_work_mem = %s", [MAINTENANCE_WORK_MEM])
         for statement in dropped:
             cursor.execute(statement)
-        if bulk_load and rows.height:
-            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, rows.height])
         if replace_all:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return rows.height
