@@ -25,6 +25,17 @@ def _fresh_working_day_calendar():
     workdays.invalidate_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_time_limit_rules():
+    """The active time-limit rules are cached per process (appeals.time_limits): a rolled-back test's
+    rules never reach the next test."""
+    from huiqi.appeals.time_limits import forget_rules
+
+    forget_rules()
+    yield
+    forget_rules()
+
+
 @pytest.fixture
 def holiday_calendar(db):
     """The chinesecalendar schedules 2004-2026 in the database, as the seed migration leaves them; seeds

@@ -174,7 +174,7 @@ REST_FRAMEWORK = {
     # Token first: DRF answers a request without credentials with the first class's challenge, so
     # this order gives 401 + "WWW-Authenticate: Token" (session auth has no challenge: it would be 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "huiqi.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

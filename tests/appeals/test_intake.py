@@ -375,3 +375,60 @@ def test_confidence_outside_zero_to_one_is_refused(agent):
     appeal = hotline(agent)
     with pytest.raises(AppealInputInvalidError, match="置信度"):
         services.record_classification(appeal=appeal, suggested_category=None, confidence=1.5)
+
+
+# --- what follows the registration --------------------------------------------------------------------------
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_the_follow_up_work_is_one_task_stored_with_the_registration(agent, enterprise, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+    appeal = hotline(agent, enterprise=enterprise)
+    rows = [(row.task_path, row.args_kwargs) for row in DBTaskResult.objects.all()]
+    assert rows == [("huiqi.appeals.tasks.after_registration", {"args": [appeal.pk], "kwargs": {}})]
+    assert not Notification.objects.exists()  # the worker tells the enterprise, not the request
+
+
+def test_a_registration_rolled_back_after_enqueueing_leaves_no_task(agent, settings, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+
+    def audit_store_down(**_kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr("huiqi.appeals.services.intake.record_event", audit_store_down)
+    with pytest.raises(RuntimeError):
+        hotline(agent)
+    assert not Appeal.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_completing_a_registration_tells_the_enterprise_once_and_writes_the_fact(
+    agent, enterprise, enterprise_user, settings, django_capture_on_commit_callbacks
+):
+    from huiqi.appeals.metrics.models import AppealFact
+
+    settings.TASKS = DATABASE_TASKS  # nothing runs by itself: the test plays the worker
+    appeal = hotline(agent, enterprise=enterprise)
+    assert not AppealFact.objects.filter(appeal=appeal).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services.complete_registration(appeal_id=appeal.pk)
+        again = services.complete_registration(appeal_id=appeal.pk)  # a retried task
+    assert (
+        outcome
+        == again
+        == {
+            "appeal": appeal.number,
+            "classified": False,
+            "dispatched": False,
+            "reason": "没有启用的分类模型",
+        }
+    )
+    rows = Notification.objects.filter(recipient=enterprise_user)
+    assert sorted(r.channel for r in rows) == ["inbox", "sms"]
+    assert AppealFact.objects.filter(appeal=appeal).count() == 1
+    assert services.complete_registration(appeal_id=appeal.pk + 1000) == {"appeal": None}

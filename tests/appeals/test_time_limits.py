@@ -69,6 +69,33 @@ def test_inactive_rules_are_skipped_and_the_default_applies_by_priority():
         assert (spec.value, spec.unit, spec.rule) == (*DEFAULT_LIMITS[priority], None)
 
 
+def test_a_rule_saved_or_switched_off_counts_for_the_next_registration_at_once(agent):
+    assert register(agent).time_limit_rule is None  # the process now keeps the (empty) rule table
+    rule = TimeLimitRuleFactory(kind="help", limit_value=Decimal(2))
+    assert (register(agent).time_limit_rule, register(agent).time_limit_value) == (rule, Decimal(2))
+    rule.is_active = False
+    rule.save()
+    assert register(agent).time_limit_rule is None
+
+
+def test_a_process_keeps_the_rules_it_read_for_a_while(monkeypatch):
+    from huiqi.appeals import time_limits
+    from huiqi.appeals.models import TimeLimitRule
+
+    clock = [1000.0]
+    monkeypatch.setattr(time_limits.time, "monotonic", lambda: clock[0])
+    assert time_limits.active_rules() == ()
+    # Written without signals (as another process's change looks from here): not seen yet ...
+    TimeLimitRule.objects.bulk_create(
+        [TimeLimitRule(name="批量", limit_value=Decimal(1), unit="working_days")]
+    )
+    clock[0] += time_limits.RULES_CACHE_SECONDS - 1
+    assert time_limits.active_rules() == ()
+    # ... until the process's copy is older than RULES_CACHE_SECONDS.
+    clock[0] += 2
+    assert [rule.name for rule in time_limits.active_rules()] == ["批量"]
+
+
 # --- deadlines computed by hand --------------------------------------------------------------------------
 
 

@@ -16,8 +16,8 @@ Decisions where the issue is silent:
   target (huiqi.classifier.choose_threshold). No threshold: no automatic dispatch.
 * Automatic dispatch happens only for a ticket still awaiting dispatch, with no category given at
   intake that differs from the suggestion, not flagged as similar to another open appeal (a
-  dispatcher decides on merging first), when a routing rule names a lead department. It runs in a
-  task after the registration commits, so intake stays fast; a person acting first wins (the task
+  dispatcher decides on merging first), when a routing rule names a lead department. It runs in the
+  `after_registration` task once the registration has committed, so intake stays fast; a person acting first wins (the task
   sees the new version and leaves the ticket alone).
 * Training from the database uses closed, handled appeals (not merged) with their final category:
   the text is the title and content, the label the category code.
@@ -77,7 +77,7 @@ class Suggestion:
 
 def _package() -> Any:
     """huiqi.classifier, imported when first needed: scikit-learn, SciPy and jieba take a second or
-    two to import, and every web process imports this module (registration schedules the task)."""
+    two to import, and every web process imports this module (through the appeals services)."""
     from huiqi import classifier
 
     return classifier
@@ -440,8 +440,8 @@ def classify_and_route_appeal(*, appeal_id: int) -> AutoDispatchOutcome:
     return AutoDispatchOutcome(appeal_id=appeal.pk, classified=True, dispatched=True, reason=reason)
 
 
-#: How long a process trusts its last look at whether a classifier is active (registration is the
-#: hot path: one query less per appeal); activating a version here forgets it at once.
+#: How long a process trusts its last look at whether a classifier is active (each registration's
+#: after_registration task asks: one query less per appeal); activating a version here forgets it.
 ACTIVE_CHECK_SECONDS = 10.0
 _active_check: tuple[float, bool] | None = None
 
@@ -460,22 +460,6 @@ def has_active_classifier() -> bool:
 def forget_active_check() -> None:
     global _active_check
     _active_check = None
-
-
-def schedule_classification(appeal: Appeal) -> None:
-    """Called by registration inside its transaction: after the commit, a task classifies the appeal
-    and may dispatch it (intake does not wait for the model). Nothing is scheduled while no classifier
-    is active."""
-    if not has_active_classifier():
-        return
-    appeal_id = appeal.pk
-
-    def enqueue() -> None:
-        from huiqi.appeals.tasks import classify_and_route
-
-        classify_and_route.enqueue(appeal_id)
-
-    transaction.on_commit(enqueue, robust=True)
 
 
 def fast_config() -> Any:

@@ -40,7 +40,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -48,6 +47,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from huiqi.accounts.authentication import ApiTokenAuthentication
 from huiqi.appeals import selectors, services
 from huiqi.appeals.enums import Channel, Kind, TicketState
 from huiqi.appeals.models import Appeal
@@ -59,10 +59,10 @@ DEFAULT_DAYS = 90
 TAG = ["Open311 GeoReport v2"]
 
 
-class ApiKeyAuthentication(TokenAuthentication):
-    keyword = "Token"
-
+class ApiKeyAuthentication(ApiTokenAuthentication):
     """Open311's `api_key` (query string or form field) as this platform's API token."""
+
+    keyword = "Token"
 
     def authenticate(self, request: Request) -> Any:
         key = request.query_params.get("api_key")
@@ -95,7 +95,7 @@ class Open311Api(APIView):
     """Base: JSON only, api_key or token authentication, Open311's error shape."""
 
     renderer_classes = [JSONRenderer]
-    authentication_classes = [ApiKeyAuthentication, TokenAuthentication]
+    authentication_classes = [ApiKeyAuthentication, ApiTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     def handle_exception(self, exc: Exception) -> Response:

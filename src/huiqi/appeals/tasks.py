@@ -1,7 +1,8 @@
 """Background entry points of the appeals app (django-tasks). Each calls a service.
 
-`classify_and_route` is enqueued by registration after its commit (appeals.classification): it stores
-the classifier's suggestion and dispatches the ticket when the suggestion is confident enough.
+`after_registration` is enqueued by registration in its own transaction (services.intake): it tells
+the enterprise the number, writes the metrics' fact, and classifies and possibly dispatches the
+appeal. `classify_and_route` does the last part alone (an appeal classified again on demand).
 `supervise_tickets` is enqueued by the operator's scheduler (or run as `huiqi supervise_tickets` from
 cron) every few minutes; running it more often creates nothing twice."""
 
@@ -14,6 +15,11 @@ from huiqi.appeals import classification, services
 def supervise_tickets() -> dict[str, int]:
     report = services.supervise_overdue_tickets()
     return {level: len(ids) for level, ids in report.created.items()}
+
+
+@task()
+def after_registration(appeal_id: int) -> dict[str, object]:
+    return services.complete_registration(appeal_id=appeal_id)
 
 
 @task()

@@ -23,11 +23,16 @@ huiqi.core.workdays only, and recomputed when something that defines them change
 
 When no rule of the table matches, DEFAULT_LIMITS applies by priority (documented defaults, so that
 an empty table still gives sensible deadlines).
+
+Every registration chooses a rule, so a process keeps the active rules it read for
+RULES_CACHE_SECONDS: a change saved in the same process is seen at once (the model's save and delete
+signals forget the copy, appeals.apps), in the other web processes within that time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -83,9 +88,32 @@ def rule_matches(rule: TimeLimitRule, *, kind: str, category: Category | None, p
     return True
 
 
+#: How long a process trusts the active rules it read (module docstring).
+RULES_CACHE_SECONDS = 30.0
+_rules_cache: tuple[float, tuple[TimeLimitRule, ...]] | None = None
+
+
+def active_rules() -> tuple[TimeLimitRule, ...]:
+    """The active rules by `order`, as this process last read them (at most RULES_CACHE_SECONDS ago)."""
+    global _rules_cache
+    now = time.monotonic()
+    cached = _rules_cache
+    if cached is not None and now - cached[0] < RULES_CACHE_SECONDS:
+        return cached[1]
+    rules = tuple(TimeLimitRule.objects.filter(is_active=True).order_by("order", "id"))
+    _rules_cache = (now, rules)
+    return rules
+
+
+def forget_rules(**_signal: Any) -> None:
+    """Drops this process's copy of the rules (connected to TimeLimitRule's save and delete signals)."""
+    global _rules_cache
+    _rules_cache = None
+
+
 def time_limit_for(*, kind: str, category: Category | None, priority: str) -> LimitSpec:
     """The first active rule (by `order`) matching kind, category (or its parent) and priority."""
-    for rule in TimeLimitRule.objects.filter(is_active=True).order_by("order", "id"):
+    for rule in active_rules():
         if rule_matches(rule, kind=kind, category=category, priority=priority):
             return LimitSpec(rule.limit_value, TimeLimitUnit(rule.unit), rule)
     value, unit = DEFAULT_LIMITS[Priority(priority or Priority.NORMAL)]

@@ -372,8 +372,8 @@ def perform_transition(
 def _schedule_metrics_refresh(*, ticket_id: int, in_background: bool = False) -> None:
     """Keeps the metrics' fact row of the ticket in step (appeals.metrics.facts), after the commit.
 
-    A transition refreshes at once, so leaders' figures follow the work; a registration leaves it to
-    the worker (in_background) so that intake stays fast under load. Either way a failure never undoes
+    A transition refreshes at once, so leaders' figures follow the work; a supervision leaves it to
+    the worker (in_background), and a registration to its after_registration task. Either way a failure never undoes
     the transition, and `huiqi rebuild_appeal_metrics --updated-since` catches up what was missed."""
     if in_background:
         from huiqi.appeals.metrics.tasks import refresh_appeal_fact_task
@@ -393,12 +393,21 @@ def _version(value: Any) -> int:
 
 
 def append_history(
-    *, ticket: Ticket, action: TicketAction, actor: User | None, at: datetime, reason: str = "", **data: Any
+    *,
+    ticket: Ticket,
+    action: TicketAction,
+    actor: User | None,
+    at: datetime,
+    reason: str = "",
+    refresh_metrics: bool = True,
+    **data: Any,
 ) -> TicketEvent:
-    """A history row for an event that is not a transition (registration)."""
+    """A history row for an event that is not a transition (registration, supervision). The metrics'
+    fact is refreshed in the background unless the caller sees to it (registration does)."""
     from huiqi.appeals import effects
 
-    _schedule_metrics_refresh(ticket_id=ticket.pk, in_background=True)
+    if refresh_metrics:
+        _schedule_metrics_refresh(ticket_id=ticket.pk, in_background=True)
     return TicketEvent.objects.create(
         ticket=ticket,
         action=action,

@@ -187,9 +187,14 @@ def _lock_chain() -> None:
 
 
 def _chain_head() -> str:
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    if last is not None:
-        return last
+    # Plain SQL: every audited change runs this inside the chain's critical section.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT hash FROM {connection.ops.quote_name(AuditEvent._meta.db_table)} ORDER BY id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return str(row[0])
     anchor = AuditAnchor.objects.order_by("-id").values_list("last_purged_hash", flat=True).first()
     return anchor or GENESIS_HASH
 

@@ -2,7 +2,8 @@
 
 Other apps, views, the API, tasks and commands call these (and appeals.selectors for reads):
 
-    intake       register_appeal, submit_mayor_line_appeal, record_classification
+    intake       register_appeal, submit_mayor_line_appeal, complete_registration,
+                 record_classification
     tickets      record_leader_instruction, dispatch_ticket, redispatch_ticket, accept_ticket,
                  return_ticket, reclassify_ticket, request_extension, approve_extension,
                  reject_extension, pause_ticket, resume_ticket, submit_reply, approve_reply,
@@ -11,7 +12,12 @@ Other apps, views, the API, tasks and commands call these (and appeals.selectors
     supervision  supervise_overdue_tickets, supervise_ticket
 """
 
-from huiqi.appeals.services.intake import record_classification, register_appeal, submit_mayor_line_appeal
+from huiqi.appeals.services.intake import (
+    complete_registration,
+    record_classification,
+    register_appeal,
+    submit_mayor_line_appeal,
+)
 from huiqi.appeals.services.supervision import SupervisionReport, supervise_overdue_tickets, supervise_ticket
 from huiqi.appeals.services.tickets import (
     accept_ticket,
@@ -44,6 +50,7 @@ __all__ = [
     "approve_extension",
     "approve_reply",
     "close_ticket",
+    "complete_registration",
     "dispatch_ticket",
     "merge_appeal",
     "pause_ticket",

@@ -14,6 +14,11 @@ Decisions where the issue is silent:
   bigrams (Jaccard), is stored in `similar_to` for the dispatcher to merge or not.
 * A push from another system (the city's 12345 platform) is idempotent by (source_system,
   external_id): the same push again returns the appeal already registered, also when two arrive at once.
+  The unique constraint decides (no look-up before the insert: a repeat is the rare case).
+* What does not have to happen before the answer runs in one background task, `after_registration`,
+  enqueued in the registration's own transaction (core.task_queue): telling the enterprise its
+  number, classification and automatic dispatch, and the metrics' fact of the new ticket. Registration
+  is the hot path of the 12345 push (benchmarks/README.md, "Appeal intake throughput").
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from huiqi.appeals import attachments as attachment_files
 from huiqi.appeals import classification, notices
 from huiqi.appeals.enums import Channel, Kind, Priority, TicketAction, TicketState
 from huiqi.appeals.errors import AppealInputInvalidError
+from huiqi.appeals.metrics import facts as metric_facts
 from huiqi.appeals.models import Appeal, AppealNumberCounter, Category, Ticket
 from huiqi.appeals.time_limits import apply_time_limit
 from huiqi.appeals.transition_fields import clean_category
 from huiqi.appeals.workflow import OPEN_STATES, append_history
 from huiqi.core.audit import record_event
 from huiqi.core.errors import PermissionDeniedError
+from huiqi.core.task_queue import enqueue_in_transaction
 from huiqi.enterprises import selectors as enterprise_selectors
 
 if TYPE_CHECKING:
@@ -151,37 +158,60 @@ def _next_number(moment: dt.datetime) -> str:
     return f"QY{day:%Y%m%d}-{value:06d}"
 
 
+def _store_number(appeal: Appeal, number: str) -> None:
+    """Gives the appeal its number: one plain UPDATE inside the critical section (see _create)."""
+    table = connection.ops.quote_name(Appeal._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET number = %s WHERE id = %s", [number, appeal.pk])
+    appeal.number = number
+
+
 def _bigrams(text: str) -> set[str]:
     clean = _NOT_TEXT.sub("", text)
     return {clean[i : i + 2] for i in range(len(clean) - 1)} or ({clean} if clean else set())
 
 
-def text_overlap(a: str, b: str) -> float:
-    """Jaccard similarity of the two texts' character bigrams (punctuation and spaces ignored)."""
-    x, y = _bigrams(a), _bigrams(b)
+def _jaccard(x: set[str], y: set[str]) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-def find_similar_open_appeal(appeal: Appeal) -> tuple[Appeal | None, float]:
-    """The open appeal of the same enterprise most like this one (module docstring), and its score."""
-    if appeal.enterprise_id is None:
-        return None, 0.0
-    candidates = (
-        Appeal.objects.filter(
-            enterprise_id=appeal.enterprise_id, merged_into__isnull=True, ticket__state__in=OPEN_STATES
-        )
-        .exclude(pk=appeal.pk)
-        .order_by("-registered_at", "-id")[:50]
+def text_overlap(a: str, b: str) -> float:
+    """Jaccard similarity of the two texts' character bigrams (punctuation and spaces ignored)."""
+    return _jaccard(_bigrams(a), _bigrams(b))
+
+
+def _similar_candidates_sql() -> str:
+    quote = connection.ops.quote_name
+    states = ", ".join(["%s"] * len(OPEN_STATES))  # the parameters: sorted(OPEN_STATES)
+    return (
+        f"SELECT a.id, a.number, a.category_id, a.title, a.content FROM {quote(Appeal._meta.db_table)} a"
+        f" JOIN {quote(Ticket._meta.db_table)} t ON t.appeal_id = a.id"
+        f" WHERE a.enterprise_id = %s AND a.merged_into_id IS NULL AND t.state IN ({states})"
+        " ORDER BY a.registered_at DESC, a.id DESC LIMIT 50"
     )
-    text = f"{appeal.title} {appeal.content}"
-    best: tuple[Appeal | None, float] = (None, 0.0)
-    for candidate in candidates:
-        if appeal.category_id is not None and candidate.category_id == appeal.category_id:
+
+
+def find_similar_open_appeal(
+    *, enterprise_id: int | None, category_id: int | None, text: str
+) -> tuple[int | None, str, float]:
+    """The open appeal of the same enterprise most like a new one (module docstring): its id, number
+    and score, or (None, "", 0.0). Among the enterprise's 50 latest open appeals, not merged. Plain
+    SQL: composing this query through the ORM cost more than running it, on every registration."""
+    if enterprise_id is None:
+        return None, "", 0.0
+    with connection.cursor() as cursor:
+        cursor.execute(_similar_candidates_sql(), [enterprise_id, *(str(s) for s in sorted(OPEN_STATES))])
+        rows = cursor.fetchall()
+    threshold = similarity_threshold()
+    own = _bigrams(text)
+    best: tuple[int | None, str, float] = (None, "", 0.0)
+    for pk, number, candidate_category_id, title, content in rows:
+        if category_id is not None and candidate_category_id == category_id:
             score = 1.0
         else:
-            score = text_overlap(text, f"{candidate.title} {candidate.content}")
-        if score >= similarity_threshold() and score > best[1]:
-            best = (candidate, score)
+            score = _jaccard(own, _bigrams(f"{title} {content}"))
+        if score >= threshold and score > best[2]:
+            best = (pk, number, score)
     return best
 
 
@@ -219,10 +249,6 @@ def register_appeal(
         raise _invalid("source_system", "提供外部编号时必须注明来源系统。")
     if actor is None and not source_system:
         raise _invalid("source_system", "系统推送的诉求必须注明来源系统。")
-    if external_id:
-        existing = Appeal.objects.filter(source_system=source_system, external_id=external_id).first()
-        if existing is not None:
-            return existing
     is_enterprise_user = actor is not None and actor.role == Role.ENTERPRISE
     if priority and actor is not None and actor.role not in STAFF_PRIORITY_ROLES:
         raise _invalid("priority", "只有坐席、派单员和领导可以指定优先级。")
@@ -241,6 +267,11 @@ def register_appeal(
     is_red_list = bool(found is not None and found.red_list)
     floor = Priority.HIGH if is_red_list or clean_channel == Channel.MAYOR_LINE else Priority.NORMAL
     final_priority = Priority.highest(floor, requested)
+    similar = find_similar_open_appeal(
+        enterprise_id=found.pk if found is not None else None,
+        category_id=clean_cat.pk if clean_cat is not None else None,
+        text=f"{title} {content}",
+    )
     try:
         with transaction.atomic():
             return _create(
@@ -259,6 +290,7 @@ def register_appeal(
                 source_system=source_system,
                 external_id=external_id,
                 files=files,
+                similar=similar,
             )
     except IntegrityError:
         if external_id:  # the same push registered by a concurrent request: idempotent
@@ -285,8 +317,10 @@ def _create(
     source_system: str,
     external_id: str | None,
     files: list[Any],
+    similar: tuple[int | None, str, float],
 ) -> Appeal:
     now = timezone.now()
+    similar_id, similar_number, score = similar
     user = actor if getattr(actor, "pk", None) else None
     appeal = Appeal.objects.create(
         number=f"~{uuid.uuid4().hex[:19]}",  # the real number is taken last (module docstring)
@@ -302,12 +336,11 @@ def _create(
         priority=priority,
         is_red_list=is_red_list,
         category=category,
+        similar_to_id=similar_id,
         registered_at=now,
         registered_by=user,
     )
     attachment_files.save_attachments(appeal=appeal, files=files, actor=user, now=now)
-    similar, score = find_similar_open_appeal(appeal)
-    appeal.similar_to = similar
     state = (
         TicketState.AWAITING_INSTRUCTION if channel == Channel.MAYOR_LINE else TicketState.AWAITING_DISPATCH
     )
@@ -323,21 +356,21 @@ def _create(
         action=TicketAction.REGISTER,
         actor=user,
         at=now,
+        refresh_metrics=False,  # after_registration does it
         channel=channel,
         kind=kind,
         priority=priority,
         enterprise_id=appeal.enterprise_id,
         recognised_by=recognised_by,
-        similar_to=similar.number if similar else None,
-        similarity=round(score, 3) if similar else None,
+        similar_to=similar_number or None,
+        similarity=round(score, 3) if similar_id else None,
         time_limit=spec.label,
         attachments=len(files),
     )
-    recipients = _registration_recipients(appeal)
-    # Classification and automatic dispatch run in a task after the commit (appeals.classification).
-    classification.schedule_classification(appeal)
-    appeal.number = _next_number(now)
-    appeal.save(update_fields=["number", "similar_to"])
+    from huiqi.appeals.tasks import after_registration
+
+    enqueue_in_transaction(after_registration, appeal.pk)
+    _store_number(appeal, _next_number(now))
     record_event(
         actor=user,
         action="appeal.registered",
@@ -354,23 +387,42 @@ def _create(
             "external_id": external_id,
         },
     )
-    _notify_registered(appeal, ticket, recipients)
     return appeal
 
 
-def _registration_recipients(appeal: Appeal) -> dict[str, tuple[Any, ...]]:
-    """Who is told of a registration, read before the number is taken (see _create)."""
+def complete_registration(*, appeal_id: int) -> dict[str, Any]:
+    """What follows a registration's commit, run by the `after_registration` task (module docstring):
+    the enterprise's users (and for the mayor line the city's leaders) are told the number; the
+    metrics' fact of the new ticket is written; and while a classifier is active the appeal is
+    classified and, when confident enough, dispatched. Each step commits on its own, so a failure of
+    the classifier leaves the notices and the fact in place (and `huiqi rebuild_appeal_metrics
+    --updated-since` catches up a fact that was missed)."""
+    appeal = Appeal.objects.select_related("enterprise", "ticket").filter(pk=appeal_id).first()
+    if appeal is None:
+        return {"appeal": None}
+    _notify_registered(appeal, appeal.ticket)
+    metric_facts.refresh_appeal_fact(ticket=appeal.ticket.pk)
+    if not classification.has_active_classifier():
+        return {
+            "appeal": appeal.number,
+            "classified": False,
+            "dispatched": False,
+            "reason": "没有启用的分类模型",
+        }
+    outcome = classification.classify_and_route_appeal(appeal_id=appeal_id)
     return {
-        "enterprise": notices.enterprise_users_of(appeal),
-        "leaders": notices.city_leaders() if appeal.channel == Channel.MAYOR_LINE else (),
+        "appeal": appeal.number,
+        "classified": outcome.classified,
+        "dispatched": outcome.dispatched,
+        "reason": outcome.reason,
     }
 
 
-def _notify_registered(appeal: Appeal, ticket: Ticket, recipients: dict[str, tuple[Any, ...]]) -> None:
+def _notify_registered(appeal: Appeal, ticket: Ticket) -> None:
     link = notices.ticket_link(ticket)
     batch = [
         notices.Notice(
-            recipients=recipients["enterprise"],
+            recipients=notices.enterprise_users_of(appeal),
             event_key=f"appeals.appeal.{appeal.pk}.registered",
             subject=f"您的诉求已受理，编号 {appeal.number}",
             body=f"“{appeal.title}”已受理，编号 {appeal.number}，可凭编号查询办理进度。",
@@ -381,7 +433,7 @@ def _notify_registered(appeal: Appeal, ticket: Ticket, recipients: dict[str, tup
     if appeal.channel == Channel.MAYOR_LINE:
         batch.append(
             notices.Notice(
-                recipients=recipients["leaders"],
+                recipients=notices.city_leaders(),
                 event_key=f"appeals.appeal.{appeal.pk}.mayor_line",
                 subject=f"直通车诉求待批示：{appeal.number}",
                 body=f"{appeal.enterprise.name if appeal.enterprise else ''}：{appeal.title}",
