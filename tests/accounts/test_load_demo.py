@@ -29,6 +29,12 @@ def run_demo(count=COUNT):
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _search_cache_in_tmp(settings, tmp_path):
+    """load_demo ends by warming policy search's token cache: into the test's own folder."""
+    settings.POLICY_SEARCH_CACHE_DIR = tmp_path / "search-cache"
+
+
 @pytest.fixture
 def loaded():
     return run_demo()

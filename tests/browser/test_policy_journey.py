@@ -18,6 +18,13 @@ from tests.factories import EnterpriseFactory, EnterpriseUserFactory, UserFactor
 CODE = "JN-2025-ZXQY-01"
 
 
+@pytest.fixture(autouse=True)
+def _search_cache_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Publishing queues the warming of policy search's token cache, which the immediate task
+    backend runs at once: into the test's own folder."""
+    settings.POLICY_SEARCH_CACHE_DIR = tmp_path / "search-cache"
+
+
 def leaf(page, index: int = -1):  # type: ignore[no-untyped-def]
     """The index-th condition row of the eligibility builder (the newest by default)."""
     return page.locator("#eligibility-builder .cb-leaf").nth(index)

@@ -52,6 +52,13 @@ CONTRACT_ITEM: dict[str, Any] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _search_cache_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Policy search's token cache goes to the test's own folder: publishing queues its warming
+    (services.schedule_search_warming), which the immediate task backend runs at once."""
+    settings.POLICY_SEARCH_CACHE_DIR = tmp_path / "search-cache"
+
+
 @pytest.fixture
 def make_item() -> Callable[..., dict[str, Any]]:
     """A deep copy of the contract's example item with some keys replaced (None removes a key)."""

@@ -207,6 +207,7 @@ class DemoResult:
     seconds: float = 0.0
     policies_summary: str = ""  # the demo policy library (huiqi.policies.demo)
     appeals_summary: str = ""  # the demo appeals (huiqi.appeals.demo)
+    search_summary: str = ""  # policy search's token cache, warmed (huiqi.policies.services)
 
 
 def _ensure_department(
@@ -390,6 +391,19 @@ def load_appeals(result: DemoResult, *, count: int, seed: int) -> None:
     result.accounts.extend(summary.accounts)
 
 
+def warm_policy_search(result: DemoResult) -> None:
+    """Policy search's token cache, filled with the demo library, so that the first search of the demo
+    does not segment it. Search works without the cache, so a cache that cannot be written is
+    reported, not raised."""
+    from huiqi.core.errors import ApplicationError
+    from huiqi.policies.services import warm_policy_search as warm
+
+    try:
+        result.search_summary = warm().summary()
+    except ApplicationError as error:
+        result.search_summary = f"未能预热：{error.message}"
+
+
 def load_demo(
     *,
     enterprise_count: int = 5000,
@@ -407,6 +421,7 @@ def load_demo(
     load_enterprise_users(result, password=DEMO_PASSWORD)
     load_policies(result)
     load_appeals(result, count=appeal_count, seed=seed)
+    warm_policy_search(result)
     result.seconds = time.monotonic() - started
     return result
 

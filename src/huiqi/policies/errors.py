@@ -1,6 +1,6 @@
 """Errors of the policy library: each an ApplicationError subclass with a specific Chinese message."""
 
-from huiqi.core.errors import ConflictError, NotFoundError, ValidationFailedError
+from huiqi.core.errors import ApplicationError, ConflictError, NotFoundError, ValidationFailedError
 
 
 class PolicyItemNotFoundError(NotFoundError):
@@ -23,3 +23,10 @@ class PolicyTransitionNotAllowedError(ConflictError):
 
 class PolicyVersionImmutableError(ConflictError):
     """Someone tried to change the content of a version that has left the draft status."""
+
+
+class PolicySearchCacheUnwritableError(ApplicationError):
+    """The token cache of policy search (POLICY_SEARCH_CACHE_DIR) could not be written."""
+
+    status_code = 500
+    code = "policy_search_cache_unwritable"

@@ -34,6 +34,10 @@ Decisions (issue 4 is silent on them):
   in memory and in `POLICY_SEARCH_CACHE_DIR` (default var/cache/policy_search: JSON and .npy, which
   run no code when read), and a process builds its index from them in a second or two. BM25
   weights depend on the whole corpus, so the matrix is rebuilt (vectorised, below), not stored.
+- Warming: so that no search pays the cold segmentation, `warm_token_cache` fills the cache ahead
+  of it: `huiqi warm_policy_search` (after a deploy), the end of `huiqi load_demo`, and a background
+  task after each publication (services.schedule_search_warming). A process whose store lacks a
+  text looks in the files again when another process has written them since (TokenStore).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from django.db import connection
 from django.utils import timezone
 
 from huiqi.enterprises.selectors import region_prefix
+from huiqi.policies.errors import PolicySearchCacheUnwritableError
 from huiqi.policies.models import PolicyDocument, PolicyItemVersion, VersionTransition
 from huiqi.policies.selectors_library import public_versions
 from huiqi.policies.workflow import VersionStatus
@@ -362,6 +367,11 @@ class TokenStore:
     file (the words, the text hashes and where each text's ids start) and a .npy file of every id
     (int32), so a new process maps its stored tokens with one array lookup, not one per token.
     Neither format can run code when read (np.load without pickles).
+
+    Several processes share the files (web workers, the background worker warming them after a
+    publication, `huiqi warm_policy_search`): each writes every current text it holds, and a store
+    that lacks a text looks in the files again when they have changed since it last read or wrote
+    them, so what another process segmented is not segmented twice.
     """
 
     def __init__(self, directory: Path | None) -> None:
@@ -369,7 +379,10 @@ class TokenStore:
         self.vocab: dict[str, int] = {}
         self.words: list[str] = []
         self.ids: dict[str, np.ndarray] = {}
-        self._file_checked = False
+        #: (mtime_ns, size) of the JSON file when this store last read or wrote it.
+        self._file_seen: tuple[int, int] | None = None
+        #: Why the last write failed ("" when it did not), for `warm_token_cache` to report.
+        self.save_error = ""
 
     @property
     def _paths(self) -> tuple[Path, Path] | None:
@@ -377,6 +390,17 @@ class TokenStore:
             return None
         stem = self.directory / f"tokens-{TOKENIZER_KEY}"
         return stem.with_suffix(".json"), stem.with_suffix(".npy")
+
+    def file_stamp(self) -> tuple[int, int] | None:
+        """(mtime_ns, size) of the JSON file (written after the .npy file), None when there is none."""
+        paths = self._paths
+        if paths is None:
+            return None
+        try:
+            status = paths[0].stat()
+        except OSError:
+            return None
+        return status.st_mtime_ns, status.st_size
 
     def _word_ids(self, words: Iterable[str]) -> np.ndarray:
         vocab, known = self.vocab, self.words
@@ -391,7 +415,6 @@ class TokenStore:
 
     def _read_file(self, wanted: set[str]) -> None:
         """Take the ids of the wanted texts from the files, translated into this process's ids."""
-        self._file_checked = True
         paths = self._paths
         if paths is None or not paths[0].exists() or not paths[1].exists():
             return
@@ -409,18 +432,22 @@ class TokenStore:
             if key in wanted and key not in self.ids:
                 self.ids[key] = translate[flat[offsets[position] : offsets[position + 1]]]
 
-    def ids_for(self, entries: Sequence[Entry]) -> tuple[list[np.ndarray], int]:
-        """Each entry's token ids, and how many entries had to be segmented now."""
+    def ids_for(self, entries: Sequence[Entry]) -> tuple[list[np.ndarray], list[int]]:
+        """Each entry's token ids, and the positions of the entries that had to be segmented now."""
         keys = [entry.text_hash for entry in entries]
-        if not self._file_checked:
-            self._read_file(set(keys))
-        result, fresh = [], 0
+        missing = {key for key in keys if key not in self.ids}
+        stamp = self.file_stamp() if missing else None
+        if stamp is not None and stamp != self._file_seen:
+            self._read_file(missing)
+            self._file_seen = stamp
+        result: list[np.ndarray] = []
+        fresh: list[int] = []
         saved_at = time.monotonic()
-        for entry, key in zip(entries, keys, strict=True):
+        for position, (entry, key) in enumerate(zip(entries, keys, strict=True)):
             ids = self.ids.get(key)
             if ids is None:
                 ids = self.ids[key] = self._word_ids(tokenize(entry.indexed_text()))
-                fresh += 1
+                fresh.append(position)
                 if time.monotonic() - saved_at > SAVE_EVERY_SECONDS:
                     # A cold build of a large library takes longer than a web worker may run: what is
                     # segmented so far survives a worker killed by its timeout.
@@ -452,8 +479,12 @@ class TokenStore:
                 with os.fdopen(handle, "wb") as file:
                     write(file)
                 os.replace(temporary, path)
-        except OSError:
+        except OSError as error:
+            self.save_error = str(error)
             logger.warning("policy search: could not write the token cache in %s", self.directory)
+            return
+        self.save_error = ""
+        self._file_seen = self.file_stamp()
 
 
 # ---------------------------------------------------------------------------------------- BM25
@@ -543,7 +574,7 @@ class SearchIndex:
         index = cls(stamp, entries, tuple(e.text_hash for e in entries), bm25, store.vocab, vocab_size)
         index._arrays()
         index.built_in_ms = (time.perf_counter() - started) * 1000
-        index.segmented = fresh
+        index.segmented = len(fresh)
         return index
 
     def _arrays(self) -> None:
@@ -696,3 +727,71 @@ def reset_search_index() -> None:
     global _index, _store
     with _index_lock:
         _index, _store = None, None
+
+
+# ------------------------------------------------------------------------------------- warming
+@dataclass(frozen=True)
+class TokenCacheReport:
+    """What `warm_token_cache` did: the searchable entries, those segmented now, and where."""
+
+    documents: int
+    items: int
+    segmented_documents: int
+    segmented_items: int
+    seconds: float
+    directory: Path | None
+
+    @property
+    def segmented(self) -> int:
+        return self.segmented_documents + self.segmented_items
+
+    @property
+    def cached(self) -> int:
+        """Entries whose tokens were in the cache already."""
+        return self.documents + self.items - self.segmented
+
+    def summary(self) -> str:
+        if self.directory is None:
+            return "未启用磁盘分词缓存（POLICY_SEARCH_CACHE_DIR 为空），无需预热"
+        return (
+            f"政策文件 {self.documents} 份、奖补项目 {self.items} 项；新分词 {self.segmented} 条"
+            f"（文件 {self.segmented_documents}、项目 {self.segmented_items}），"
+            f"已在缓存 {self.cached} 条；用时 {self.seconds:.1f} 秒（缓存目录 {self.directory}）"
+        )
+
+
+def warm_token_cache(*, today: date | None = None) -> TokenCacheReport:
+    """Segment every searchable text the on-disk token cache lacks and write the cache, so that the
+    first search of a process reads tokens instead of running jieba (minutes for a large library).
+
+    The entries are those a search as of `today` indexes (load_entries). A store of its own reads
+    the files, segments only what they lack and writes them only then (or when there are none):
+    a second run segments nothing and writes nothing. The index of this process is left alone:
+    the command and the background worker that call this never search. With the disk cache turned
+    off (POLICY_SEARCH_CACHE_DIR empty) there is nothing to warm: the report says so (`directory`
+    None). Raises PolicySearchCacheUnwritableError when the files cannot be written.
+    """
+    started = time.perf_counter()
+    directory = _cache_dir()
+    if directory is None:
+        return TokenCacheReport(0, 0, 0, 0, time.perf_counter() - started, None)
+    entries = load_entries(today=today or timezone.localdate())
+    store = TokenStore(directory)
+    _ids, fresh = store.ids_for(entries)
+    if not store.save_error and store.file_stamp() is None:
+        store._save()  # nothing to segment, but no files yet (or they were deleted)
+    if store.save_error:
+        raise PolicySearchCacheUnwritableError(
+            f"无法写入政策检索分词缓存（{store.directory}）：{store.save_error}。"
+            "请检查该目录的权限或设置 POLICY_SEARCH_CACHE_DIR。"
+        )
+    documents = sum(entry.kind == DOCUMENT for entry in entries)
+    segmented_documents = sum(entries[position].kind == DOCUMENT for position in fresh)
+    return TokenCacheReport(
+        documents=documents,
+        items=len(entries) - documents,
+        segmented_documents=segmented_documents,
+        segmented_items=len(fresh) - segmented_documents,
+        seconds=time.perf_counter() - started,
+        directory=store.directory,
+    )

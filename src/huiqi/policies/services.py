@@ -13,6 +13,10 @@ the contract's format and key order, such that importing the files again gives t
 Workflow steps (submit, return to the editor, publish, retire) go through one function, `_take_step`,
 which locks the version (`select_for_update`), checks the step against workflow.TRANSITIONS (status
 and role), appends a VersionTransition row and writes the audit event.
+
+Search: a publication (one step, or one import) queues the warming of policy search's token cache
+after commit (tasks.warm_policy_search), so the newly searchable text is segmented by the background
+worker rather than by the next search; `warm_policy_search` is that warming (search_index.py).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -60,6 +64,9 @@ from huiqi.policies.models import (
 from huiqi.policies.selectors import effective_versions, latest_published_versions
 from huiqi.policies.workflow import Step, Transition, VersionStatus, transition_for
 from huiqi.rules.errors import RuleValidationError
+
+if TYPE_CHECKING:
+    from huiqi.policies.search_index import TokenCacheReport
 
 # ------------------------------------------------------------------------------------- import
 
@@ -213,6 +220,8 @@ def import_policy_items(*, paths: Sequence[Path], actor: Any = None, as_draft: b
     match_runs.schedule_item_rematch(
         item_codes=[item.code for item in report.imported if item.status == VersionStatus.PUBLISHED]
     )
+    if report.published_count:
+        schedule_search_warming()
     return report
 
 
@@ -337,6 +346,8 @@ def _take_step(*, actor: Any, version: PolicyItemVersion, step: Step, note: str 
         if step in (Step.PUBLISH, Step.RETIRE):
             # Stored match results follow the library: re-match this item after commit (match_runs.py).
             match_runs.schedule_item_rematch(item_codes=[locked.item.code])
+        if step == Step.PUBLISH:
+            schedule_search_warming()  # a bulk publish (import) queues it once, in import_policy_items
     return locked
 
 
@@ -465,3 +476,27 @@ def record_match_results(*, as_of: date, item_code: str | None = None, batch_siz
             after={"as_of": as_of, "items": len(versions), "stored": stored},
         )
     return MatchRun(as_of=as_of, item_count=len(versions), stored_count=stored)
+
+
+# ------------------------------------------------------------------------------------- search
+
+
+def warm_policy_search(*, today: date | None = None) -> TokenCacheReport:
+    """Fill policy search's on-disk token cache with every searchable text it lacks (`huiqi
+    warm_policy_search`, load_demo, the task queued after a publication); see search_index.py."""
+    # Imported here: jieba and bm25s are loaded only by processes that search or warm.
+    from huiqi.policies.search_index import warm_token_cache
+
+    return warm_token_cache(today=today)
+
+
+def schedule_search_warming() -> None:
+    """Queue warm_policy_search for the background worker once the current transaction commits."""
+    # robust: a queue that refuses the task must not turn a committed publication into an error.
+    transaction.on_commit(_enqueue_search_warming, robust=True)
+
+
+def _enqueue_search_warming() -> None:
+    from huiqi.policies.tasks import warm_policy_search as warm_task  # the task module imports this one
+
+    warm_task.enqueue()

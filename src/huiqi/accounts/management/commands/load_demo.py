@@ -79,6 +79,8 @@ class Command(BaseCommand):
             self.stdout.write(f"惠企政策 policies: {result.policies_summary}")
         if result.appeals_summary:
             self.stdout.write(f"企业诉求 appeals: {result.appeals_summary}")
+        if result.search_summary:
+            self.stdout.write(f"政策检索 policy search: {result.search_summary}")
         self.stdout.write(f"用时 elapsed: {result.seconds:.1f} s\n")
         header = ("用户名 Username", "角色 Role", "部门/企业 Department/Enterprise", "密码 Password")
         login_url = options["url"].rstrip("/") + "/accounts/login/"
