@@ -7,15 +7,20 @@ What it does:
    listening on a Unix socket only), migrates it, and seeds it: the category tree and rules of the
    demo (appeals.demo.reference), --enterprises synthetic enterprises, and --accounts system accounts
    of the 12345 platform (role agent, appeals.api) with their API tokens;
-2. starts gunicorn serving the platform on 127.0.0.1 only (default 8 sync workers: on 2 cores they
-   did better than threads, whose GIL hand-offs stretch the registrations' critical section);
+2. starts gunicorn serving the platform on 127.0.0.1 only (default 6 sync workers: on 2 cores they
+   did better than threads, whose GIL hand-offs stretch the registrations' critical section, and
+   than 8 workers, which spend more on switching);
 3. runs a load generator on loopback: --concurrency Python threads, each with a keep-alive
    http.client connection, POSTing appeals (texts from the demo's phrases, an enterprise USCC, a unique
    external id) with a token; bounded by --requests and --seconds; a warm-up first;
 4. reports appeals/s and latency percentiles, checks every appeal got a number and the audit chain
-   is intact (`verify_audit_chain`), and stops gunicorn and PostgreSQL.
+   is intact (`verify_audit_chain`), and stops gunicorn and PostgreSQL;
+5. with --drain, then runs the registrations' queued follow-up work (the after_registration task:
+   notices, metrics fact, classification and automatic dispatch; --classifier trains a classifier
+   first) with one `huiqi db_worker --batch`, and reports its rate.
 
     .venv/bin/python benchmarks/appeals_intake.py                    # defaults below
+    .venv/bin/python benchmarks/appeals_intake.py --requests 3000 --drain --classifier
     .venv/bin/python benchmarks/appeals_intake.py --worker-class gthread --workers 3 --threads 6
 """
 
@@ -269,13 +274,84 @@ def wait_for(port: int, seconds: float = 60) -> None:
     raise SystemExit("gunicorn did not start")
 
 
+def train_bench_classifier(codes: list[str]) -> None:
+    """A classifier trained on texts composed like the load's (60 per category, three folds)."""
+    from huiqi.appeals import classification
+    from huiqi.appeals.demo.simulation import compose_text
+
+    rng = random.Random(5)
+    texts, labels = [], []
+    for code in codes:
+        for _ in range(60):
+            kind = rng.choice(["consultation", "help", "complaint", "suggestion"])
+            title, content = compose_text(rng=rng, code=code, kind=kind, department="")
+            texts.append(f"{title} {content}")
+            labels.append(code)
+    started = time.perf_counter()
+    version = classification.train_classifier(
+        actor=None, texts=texts, labels=labels, source="benchmark", config=classification.fast_config()
+    )
+    print(
+        f"classifier {version.version}: {len(texts)} texts, macro-F1 {version.macro_f1}, "
+        f"trained in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+
+
+def drain(*, env: dict[str, str], codes: list[str], classifier: bool) -> None:
+    """Runs the queued follow-up work of the registrations (one after_registration task each: the
+    enterprise told its number, the metrics' fact, classification and automatic dispatch when a
+    classifier is active) with one `huiqi db_worker --batch`, and reports its rate and CPU."""
+    import resource
+
+    from django.db import models
+    from django_tasks_db.models import DBTaskResult
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    if classifier:
+        train_bench_classifier(codes)
+    follow_ups = DBTaskResult.objects.filter(task_path="huiqi.appeals.tasks.after_registration")
+    queued = follow_ups.filter(status="READY").count()
+    worker_before = children_cpu()
+    started = time.perf_counter()
+    worker = subprocess.run(
+        [str(VENV / "huiqi"), "db_worker", "--batch", "--no-startup-delay", "--queue-name", "*"],
+        env={**env, "LOG_LEVEL": "ERROR"}, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    worker_cpu = children_cpu() - worker_before
+    done = dict(follow_ups.values_list("status").annotate(n=models.Count("id")).values_list("status", "n"))
+    from huiqi.appeals.models import Appeal
+
+    print(
+        json.dumps(
+            {
+                "follow_up_tasks_queued": queued, "statuses": done, "seconds": round(elapsed, 1),
+                "tasks_per_second": round(done.get("SUCCESSFUL", 0) / elapsed, 1),
+                "worker_exit": worker.returncode,
+                "classified": Appeal.objects.exclude(classifier_version="").count(),
+                "dispatched_automatically": Appeal.objects.filter(ticket__lead_department__isnull=False).count(),
+                # PostgreSQL's share is not given: the worker's backend has exited by now.
+                "db_worker_cpu_ms_per_task": round(worker_cpu * 1000 / max(queued, 1), 2),
+            },
+            ensure_ascii=False,
+        ),
+        flush=True,
+    )  # fmt: skip
+    if worker.returncode:
+        print(worker.stderr[-2000:], file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/huiqi-bench-intake"))
     parser.add_argument("--pg-port", type=int, default=55432)
     parser.add_argument("--pg-setting", action="append", default=[], help="e.g. shared_buffers=256MB")
     parser.add_argument("--port", type=int, default=18431, help="gunicorn port on 127.0.0.1")
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--worker-class", default="sync", help="sync (default) or gthread")
     parser.add_argument(
@@ -290,12 +366,22 @@ def main() -> None:
         help="sys.setswitchinterval in each worker, seconds (Python's default 0.005)",
     )
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
-    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--requests", type=int, default=10000)
     parser.add_argument("--seconds", type=float, default=90, help="upper bound of the measured run")
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--enterprises", type=int, default=2000)
     parser.add_argument("--tasks-backend", default="django_tasks_db.DatabaseBackend")
     parser.add_argument("--accounts", type=int, default=4)
+    parser.add_argument(
+        "--drain",
+        action="store_true",
+        help="afterwards, run the follow-up tasks (after_registration) with `huiqi db_worker --batch`",
+    )
+    parser.add_argument(
+        "--classifier",
+        action="store_true",
+        help="with --drain: train a classifier first, so the follow-up classifies and may dispatch",
+    )
     options = parser.parse_args()
 
     work = options.work_dir
@@ -401,6 +487,8 @@ def main() -> None:
         report = verify_audit_chain()
         print(f"audit chain: {'intact' if report.is_intact else 'BROKEN ' + report.problem} "
               f"({report.event_count} events)")  # fmt: skip
+        if options.drain:
+            drain(env=env, codes=codes, classifier=options.classifier)
     finally:
         if gunicorn is not None:
             gunicorn.send_signal(signal.SIGTERM)

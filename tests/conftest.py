@@ -3,8 +3,9 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
-    """Uploaded files of a test go to its own temporary folder."""
+    """Uploaded files and the search token cache of a test go to its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.POLICY_SEARCH_CACHE_DIR = tmp_path / "search-cache"  # never the repository's var/
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 

@@ -167,6 +167,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("HUIQI_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Policy search's token cache (policies.search_index, filled by `huiqi warm_policy_search`); set
+# HUIQI_POLICY_SEARCH_CACHE_DIR empty to keep tokens in memory only.
+POLICY_SEARCH_CACHE_DIR = os.environ.get(
+    "HUIQI_POLICY_SEARCH_CACHE_DIR", str(VAR_DIR / "cache" / "policy_search")
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

@@ -73,6 +73,22 @@ def test_registration_names_the_enterprise_by_uscc_and_refuses_bad_fields_in_the
     assert "kind" in refused.json()["error"]["fields"]
 
 
+def test_each_request_names_its_own_bad_fields_and_a_good_one_after_them_is_registered(platform):
+    # The input serializer reuses shallow copies of its declared fields (serializers.py): nothing
+    # of one request's validation may carry over to the next.
+    first = platform.post(
+        "/api/v1/appeals/",
+        {**PUSH, "channel": "fax", "content": "长" * 10001, "external_id": "a"},
+        format="json",
+    )
+    second = platform.post("/api/v1/appeals/", {**PUSH, "priority": "vip", "external_id": "b"}, format="json")
+    good = platform.post("/api/v1/appeals/", {**PUSH, "external_id": "c"}, format="json")
+    assert (first.status_code, second.status_code, good.status_code) == (400, 400, 201)
+    assert set(first.json()["error"]["fields"]) == {"channel", "content"}
+    assert set(second.json()["error"]["fields"]) == {"priority"}
+    assert Appeal.objects.get().external_id == "c"
+
+
 def test_requests_without_a_token_are_refused_with_401():
     response = APIClient().get("/api/v1/appeals/")
     assert response.status_code == 401

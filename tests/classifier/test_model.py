@@ -38,6 +38,19 @@ def test_predictions_keep_the_input_order_and_an_empty_batch_gives_none(trained)
     assert trained.predict([]) == []
 
 
+def test_one_text_at_a_time_scores_as_in_a_large_batch(trained):
+    # Up to model._GATHER_ROWS rows are scored by gathering coefficients per row, larger batches by
+    # one sparse-dense product: both must give the same probabilities and suggestions.
+    from huiqi.classifier import model
+
+    texts, _ = synthetic_set(per_label=(model._GATHER_ROWS // len(VOCABULARY)) + 2, seed=11)
+    assert len(texts) > model._GATHER_ROWS
+    batch = trained.predict_proba(texts)
+    one_by_one = np.vstack([trained.predict_proba([text]) for text in texts])
+    assert np.allclose(batch, one_by_one, rtol=0, atol=1e-12)
+    assert [p.label for p in trained.predict(texts)] == [trained.predict([t])[0].label for t in texts]
+
+
 def test_model_info_records_the_training_data_and_cross_validated_figures(trained, training_set):
     texts, labels = training_set
     info = trained.info

@@ -86,10 +86,19 @@ def _package() -> Any:
 def single_threaded_blas() -> Any:
     """OpenBLAS's own threads, one per core, fight the web workers and each other on a small busy
     server: training the combiner took 20 s instead of 5 on the 2-core reference machine under load
-    (benchmarks/README.md). One BLAS thread per process is faster there and never worse by much."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    (benchmarks/README.md). One BLAS thread per process is faster there and never worse by much.
 
-    return threadpool_limits(limits=1, user_api="blas")
+    The controller, which lists the process's loaded libraries, is made once per process: made per
+    call it cost a sixth of classifying one appeal."""
+    global _blas_controller
+    if _blas_controller is None:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+        _blas_controller = ThreadpoolController()
+    return _blas_controller.limit(limits=1, user_api="blas")
+
+
+_blas_controller: Any = None
 
 
 def _refused(exc: Exception) -> ClassifierInputInvalidError:

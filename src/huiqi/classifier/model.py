@@ -161,6 +161,10 @@ def _build_features(config: ClassifierConfig) -> Pipeline:
     return Pipeline([("union", union), ("normalise", Normalizer())])
 
 
+#: Up to this many rows, _Scorers gathers coefficients per row instead of one sparse-dense product.
+_GATHER_ROWS = 32
+
+
 @dataclass(slots=True)
 class _Scorers:
     """The base models as one linear map: scores = X @ coef.T + intercept, in blocks of one column per
@@ -172,7 +176,18 @@ class _Scorers:
     log_softmax_blocks: tuple[int, ...]
 
     def scores(self, features: sp.csr_matrix) -> np.ndarray:
-        raw = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
+        if features.shape[0] <= _GATHER_ROWS:
+            # One appeal at a time (the registration task): `features @ coef.T` would make SciPy copy
+            # the whole transposed coefficient matrix into C order on every call (140 ms for 105
+            # columns x 200,000 features); each row gathers only the columns its features name.
+            raw = np.empty((features.shape[0], self.coef.shape[0]), dtype=np.float64)
+            indptr, indices, data = features.indptr, features.indices, features.data
+            for row in range(features.shape[0]):
+                span = slice(indptr[row], indptr[row + 1])
+                raw[row] = self.coef[:, indices[span]] @ data[span]
+            raw += self.intercept
+        else:  # a batch: the one copy is cheaper than gathering row by row
+            raw = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
         for block in self.log_softmax_blocks:
             columns = slice(block * self.n_classes, (block + 1) * self.n_classes)
             raw[:, columns] = log_softmax(raw[:, columns], axis=1)
