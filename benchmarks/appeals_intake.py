@@ -10,9 +10,10 @@ What it does:
 2. starts gunicorn serving the platform on 127.0.0.1 only (default 6 sync workers: on 2 cores they
    did better than threads, whose GIL hand-offs stretch the registrations' critical section, and
    than 8 workers, which spend more on switching);
-3. runs a load generator on loopback: --concurrency Python threads, each with a keep-alive
-   http.client connection, POSTing appeals (texts from the demo's phrases, an enterprise USCC, a unique
-   external id) with a token; bounded by --requests and --seconds; a warm-up first;
+3. runs a load generator on loopback: --concurrency Python threads, each with an http.client
+   connection (gunicorn's sync workers close it after each answer), POSTing appeals (texts from the
+   demo's phrases, an enterprise USCC, a unique external id; composed before the run) with a token;
+   bounded by --requests and --seconds; a warm-up first;
 4. reports appeals/s and latency percentiles, checks every appeal got a number and the audit chain
    is intact (`verify_audit_chain`), and stops gunicorn and PostgreSQL;
 5. with --drain, then runs the registrations' queued follow-up work (the after_registration task:
@@ -135,6 +136,7 @@ class Load:
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.errors: list[str] = []
+        self.bodies: dict[int, bytes] = {}  # composed before a run, so the run measures the server
 
     def body(self, n: int) -> bytes:
         from huiqi.appeals.demo.simulation import compose_text
@@ -164,7 +166,7 @@ class Load:
             n = self.next_number()
             if n > limit:
                 break
-            body = self.body(n)
+            body = self.bodies.pop(n, None) or self.body(n)
             started = time.perf_counter()
             try:
                 connection.request("POST", "/api/v1/appeals/", body=body, headers=headers)
@@ -185,8 +187,9 @@ class Load:
         connection.close()
 
     def run(self, *, concurrency: int, requests: int, seconds: float, record: bool) -> float:
-        until = time.monotonic() + seconds
         limit = self.counter + requests
+        self.bodies = {n: self.body(n) for n in range(self.counter + 1, limit + 1)}
+        until = time.monotonic() + seconds
         threads = [
             threading.Thread(target=self.worker, args=(i, until, limit, record), daemon=True)
             for i in range(concurrency)

@@ -83,6 +83,16 @@ def test_numbers_run_per_registration_day(agent):
     ]
 
 
+def test_a_day_past_a_million_appeals_gets_longer_numbers_never_cut_ones(agent):
+    from huiqi.appeals.models import AppealNumberCounter
+
+    with time_machine.travel(dt.datetime(2026, 11, 21, 9, 0, tzinfo=SH), tick=False):
+        AppealNumberCounter.objects.create(day=dt.date(2026, 11, 21), last_value=999_998)
+        numbers = [hotline(agent).number, hotline(agent).number]
+    assert numbers == ["QY20261121-999999", "QY20261121-1000000"]
+    assert list(Appeal.objects.order_by("id").values_list("number", flat=True)) == numbers
+
+
 def test_registration_is_audited_and_starts_the_history(agent):
     appeal = hotline(agent)
     event = AuditEvent.objects.get(action="appeal.registered")

@@ -275,3 +275,29 @@ def test_only_the_system_administrator_sees_import_batches():
 def test_missing_import_batch_is_not_found():
     with pytest.raises(NotFoundError):
         selectors.get_import_batch(user=UserFactory(role=Role.SYSTEM_ADMIN), batch_id=999)
+
+
+# --- the enterprise of an appeal (the intake hot path) ---------------------------------------------------
+
+
+def test_the_enterprise_of_an_appeal_is_read_with_its_intake_fields_and_the_rest_on_demand(
+    django_assert_num_queries,
+):
+    agent = UserFactory(role=Role.AGENT)
+    red = EnterpriseFactory(red_list=True, name="红名单企业", employees=120)
+    with django_assert_num_queries(1):
+        found = selectors.enterprise_for_appeal(user=agent, uscc=f" {red.uscc.lower()} ")
+        assert (found.pk, found.uscc, found.name, found.red_list) == (red.pk, red.uscc, "红名单企业", True)
+    assert found.red_list is True  # a bool on SQLite too, not 1
+    assert found.get_deferred_fields() >= {"employees", "region_code"}
+    assert found.employees == 120  # loaded when first read
+    assert selectors.enterprise_for_appeal(user=agent, uscc=uscc_for(999_999)) is None
+
+
+def test_an_enterprise_user_finds_only_its_own_enterprise_for_an_appeal():
+    own, other = EnterpriseFactory(), EnterpriseFactory()
+    user = EnterpriseUserFactory(enterprises=[own])
+    assert selectors.enterprise_for_appeal(user=user, uscc=own.uscc).pk == own.pk
+    assert selectors.enterprise_for_appeal(user=user, uscc=other.uscc) is None
+    with pytest.raises(PermissionDeniedError):
+        selectors.enterprise_for_appeal(user=UserFactory(role=Role.AUDIT_ADMIN), uscc=own.uscc)

@@ -184,11 +184,9 @@ class AppealListApi(APIView):
 
 def _enterprise(user: Any, uscc: str) -> Any:
     """The enterprise of a USCC among those the user may read, in one query (the intake hot path)."""
-    code = enterprise_selectors.compact_code(uscc)
-    # Only what registration and the receipt read (a registry row has some forty columns).
-    found = enterprise_selectors.enterprises_visible_to(user=user).filter(uscc=code)  # unique
-    enterprise = next(iter(found.only("id", "uscc", "name", "red_list").order_by()[:1]), None)
+    enterprise = enterprise_selectors.enterprise_for_appeal(user=user, uscc=uscc)
     if enterprise is None:
+        code = enterprise_selectors.compact_code(uscc)
         raise NotFoundError(
             f"市场主体库中没有统一社会信用代码为 {code} 的企业（或您无权查看）。", field="enterprise_uscc"
         )

@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -149,6 +150,34 @@ def enterprises_visible_to(*, user: Any) -> QuerySet[Enterprise]:
     if role == Role.ENTERPRISE.value:
         return Enterprise.objects.filter(pk__in=account_selectors.enterprise_ids_for(user))
     raise PermissionDeniedError(f"{Role(role).label}不查阅市场主体库（等保三级：管理员职责分离）。")
+
+
+#: What appeal registration reads of an enterprise (enterprise_for_appeal); the rest stays deferred.
+APPEAL_FIELDS = ("id", "uscc", "name", "red_list")
+
+
+def enterprise_for_appeal(*, user: Any, uscc: str) -> Enterprise | None:
+    """The enterprise of a USCC among those `user` may read, with only APPEAL_FIELDS loaded (any other
+    field is read when first used), or None. For the roles that read the whole registry (the 12345
+    platform's system account among them) it is one plain query: the push looks an enterprise up on
+    every registration, and composing it through the ORM cost more than the registration's
+    inserts (benchmarks/README.md, "Appeal intake throughput")."""
+    code = compact_code(uscc)
+    if not account_selectors.can_view_registry(user):
+        visible = enterprises_visible_to(user=user).filter(uscc=code).only(*APPEAL_FIELDS).order_by()
+        return next(iter(visible[:1]), None)
+    columns = ", ".join(connection.ops.quote_name(name) for name in APPEAL_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {connection.ops.quote_name(Enterprise._meta.db_table)} WHERE uscc = %s",
+            [code],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, found_uscc, name, red_list = row
+    # SQLite gives booleans as 0/1: the one conversion this row needs, made here.
+    return Enterprise.from_db(connection.alias, list(APPEAL_FIELDS), (pk, found_uscc, name, bool(red_list)))
 
 
 def region_prefix(region_code: str) -> str:

@@ -131,38 +131,51 @@ def _resolve_enterprise(
     return None, ""
 
 
-def _increment_counter(day: dt.date) -> int | None:
-    """The day's counter incremented in one statement (UPDATE ... RETURNING, PostgreSQL and SQLite
-    3.35+): one round trip inside the critical section instead of two. None if the day has no row."""
-    table = connection.ops.quote_name(AppealNumberCounter._meta.db_table)
+def _take_number(day: dt.date, appeal_id: int) -> str | None:
+    """Increments the day's counter and stores the appeal's number; None if the day has no counter row.
+
+    The counter row stays locked until the commit: registrations take numbers one at a time. On
+    PostgreSQL one statement does both (a data-modifying WITH: one round trip inside the critical
+    section instead of two); elsewhere (SQLite 3.35+) UPDATE ... RETURNING, then the appeal's UPDATE."""
+    quote = connection.ops.quote_name
+    counter, appeals = quote(AppealNumberCounter._meta.db_table), quote(Appeal._meta.db_table)
+    prefix = f"QY{day:%Y%m%d}-"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH taken AS (UPDATE {counter} SET last_value = last_value + 1 WHERE day = %s"
+                " RETURNING last_value::text AS value)"
+                f" UPDATE {appeals} SET number = %s || lpad(taken.value, greatest(6, length(taken.value)), '0')"
+                f" FROM taken WHERE {appeals}.id = %s RETURNING {appeals}.number",
+                [day, prefix, appeal_id],
+            )
+            row = cursor.fetchone()
+            return str(row[0]) if row is not None else None
         cursor.execute(
-            f"UPDATE {table} SET last_value = last_value + 1 WHERE day = %s RETURNING last_value",
+            f"UPDATE {counter} SET last_value = last_value + 1 WHERE day = %s RETURNING last_value",
             [connection.ops.adapt_datefield_value(day)],
         )
         row = cursor.fetchone()
-    return int(row[0]) if row is not None else None
+        if row is None:
+            return None
+        number = f"{prefix}{int(row[0]):06d}"
+        cursor.execute(f"UPDATE {appeals} SET number = %s WHERE id = %s", [number, appeal_id])
+        return number
 
 
-def _next_number(moment: dt.datetime) -> str:
-    """The next number of the registration day; the day's counter row is locked until commit."""
+def _give_number(appeal: Appeal, moment: dt.datetime) -> None:
+    """The next number of the registration day (Asia/Shanghai), stored on the appeal (module docstring)."""
     day = timezone.localtime(moment).date()
-    value = _increment_counter(day)
-    if value is None:
+    number = _take_number(day, appeal.pk)
+    if number is None:  # the day's first registration
         try:
             with transaction.atomic():
-                AppealNumberCounter.objects.create(day=day, last_value=1)
-            value = 1
+                AppealNumberCounter.objects.create(day=day, last_value=0)
         except IntegrityError:  # another registration created the day's row first
-            value = _increment_counter(day)
-    return f"QY{day:%Y%m%d}-{value:06d}"
-
-
-def _store_number(appeal: Appeal, number: str) -> None:
-    """Gives the appeal its number: one plain UPDATE inside the critical section (see _create)."""
-    table = connection.ops.quote_name(Appeal._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET number = %s WHERE id = %s", [number, appeal.pk])
+            pass
+        number = _take_number(day, appeal.pk)
+    if number is None:
+        raise RuntimeError(f"appeal number counter of {day} is missing")
     appeal.number = number
 
 
@@ -370,7 +383,7 @@ def _create(
     from huiqi.appeals.tasks import after_registration
 
     enqueue_in_transaction(after_registration, appeal.pk)
-    _store_number(appeal, _next_number(now))
+    _give_number(appeal, now)
     record_event(
         actor=user,
         action="appeal.registered",
