@@ -72,6 +72,7 @@ from huiqi.appeals.errors import (
 from huiqi.appeals.models import Ticket, TicketEvent
 from huiqi.core.audit import record_event
 from huiqi.core.errors import PermissionDeniedError
+from huiqi.core.task_queue import enqueue_in_transaction
 
 if TYPE_CHECKING:
     from huiqi.accounts.models import User
@@ -373,12 +374,12 @@ def _schedule_metrics_refresh(*, ticket_id: int, in_background: bool = False) ->
     """Keeps the metrics' fact row of the ticket in step (appeals.metrics.facts), after the commit.
 
     A transition refreshes at once, so leaders' figures follow the work; a supervision leaves it to
-    the worker (in_background), and a registration to its after_registration task. Either way a failure never undoes
-    the transition, and `huiqi rebuild_appeal_metrics --updated-since` catches up what was missed."""
+    the worker (in_background: a task stored with the change, core.task_queue), and a registration to
+    its after_registration task. Either way a failure never undoes the transition, and `huiqi rebuild_appeal_metrics --updated-since` catches up what was missed."""
     if in_background:
         from huiqi.appeals.metrics.tasks import refresh_appeal_fact_task
 
-        transaction.on_commit(lambda: refresh_appeal_fact_task.enqueue(ticket_id), robust=True)
+        enqueue_in_transaction(refresh_appeal_fact_task, ticket_id)
     else:
         from huiqi.appeals.metrics.facts import refresh_appeal_fact_on_commit
 

@@ -185,12 +185,8 @@ def _bigrams(text: str) -> set[str]:
 
 
 def _jaccard(x: set[str], y: set[str]) -> float:
+    """Jaccard similarity of two texts' character bigrams (punctuation and spaces ignored)."""
     return len(x & y) / len(x | y) if x and y else 0.0
-
-
-def text_overlap(a: str, b: str) -> float:
-    """Jaccard similarity of the two texts' character bigrams (punctuation and spaces ignored)."""
-    return _jaccard(_bigrams(a), _bigrams(b))
 
 
 def _similar_candidates_sql() -> str:
@@ -380,7 +376,7 @@ def _create(
         time_limit=spec.label,
         attachments=len(files),
     )
-    from huiqi.appeals.tasks import after_registration
+    from huiqi.appeals.tasks import after_registration  # the tasks module imports the services
 
     enqueue_in_transaction(after_registration, appeal.pk)
     _give_number(appeal, now)
