@@ -42,7 +42,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv" / "bin"
+# gunicorn and the worker come from the environment that runs this script (.venv, or one made from
+# another Python build: see benchmarks/README.md, "Appeal intake throughput").
+VENV = Path(sys.executable).parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "Huiqi@2026bench"
 

@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from huiqi.accounts.enums import DepartmentLevel, Role
@@ -161,3 +162,22 @@ def test_schema_documents_the_accounts_endpoints(api):
     paths = response.json()["paths"]
     assert {TOKEN, ME, DEPARTMENTS} <= set(paths)
     assert "429" in paths[TOKEN]["post"]["responses"]
+
+
+def test_token_user_is_read_whole_and_as_the_orm_reads_it(api):
+    """The token check reads the user in plain SQL (accounts.authentication): every field must come back
+    with the value and type the ORM gives, so nothing downstream sees a raw database value."""
+    from huiqi.accounts.authentication import user_of_token
+    from huiqi.accounts.services import issue_api_token
+
+    department = DepartmentFactory()
+    user = UserFactory(role=Role.HANDLER, department=department, phone="13912345678")
+    user.last_login = timezone.now()
+    user.save()
+    token = issue_api_token(user=user).key
+    read = user_of_token(token)
+    expected = type(user).objects.get(pk=user.pk)
+    for field in type(user)._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+        assert type(getattr(read, field.attname)) is type(getattr(expected, field.attname)), field.name
+    assert user_of_token("0" * 40) is None

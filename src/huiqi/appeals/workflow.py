@@ -71,6 +71,7 @@ from huiqi.appeals.errors import (
 )
 from huiqi.appeals.models import Ticket, TicketEvent
 from huiqi.core.audit import record_event
+from huiqi.core.db import insert_new
 from huiqi.core.errors import PermissionDeniedError
 from huiqi.core.task_queue import enqueue_in_transaction
 
@@ -409,7 +410,7 @@ def append_history(
 
     if refresh_metrics:
         _schedule_metrics_refresh(ticket_id=ticket.pk, in_background=True)
-    return TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket,
         action=action,
         from_state="",
@@ -421,3 +422,5 @@ def append_history(
         at=at,
         data=effects.jsonable(data),
     )
+    insert_new(event)  # append-only, on every registration: the statement composed once (core.db)
+    return event

@@ -46,6 +46,7 @@ from django.utils.functional import Promise
 from huiqi.accounts.enums import Role
 from huiqi.accounts.permissions import require_role
 from huiqi.core import request_context
+from huiqi.core.db import insert_new, prepared_cursor
 from huiqi.core.errors import ValidationFailedError
 from huiqi.core.models import AuditAnchor, AuditEvent
 
@@ -182,13 +183,13 @@ def compute_hash(event: AuditEvent) -> str:
 def _lock_chain() -> None:
     """Serialises chain writers until the transaction ends (see the module docstring)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
 
 
 def _chain_head() -> str:
-    # Plain SQL: every audited change runs this inside the chain's critical section.
-    with connection.cursor() as cursor:
+    # Plain SQL, prepared (core.db): every audited change runs this inside the chain's critical section.
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT hash FROM {connection.ops.quote_name(AuditEvent._meta.db_table)} ORDER BY id DESC LIMIT 1"
         )
@@ -261,7 +262,7 @@ def record_event(
         event.occurred_at = timezone.now()
         event.prev_hash = _chain_head()
         event.hash = compute_hash(event)
-        event.save(force_insert=True)
+        insert_new(event)  # append-only; the statement composed once (core.db)
     return event
 
 

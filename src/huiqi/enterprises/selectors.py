@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from huiqi.accounts import selectors as account_selectors
 from huiqi.accounts.enums import Role
+from huiqi.core.db import prepared_cursor
 from huiqi.core.errors import NotFoundError, PermissionDeniedError
 from huiqi.core.masking import mask_phone
 from huiqi.core.reference import industries, regions
@@ -167,7 +168,7 @@ def enterprise_for_appeal(*, user: Any, uscc: str) -> Enterprise | None:
         visible = enterprises_visible_to(user=user).filter(uscc=code).only(*APPEAL_FIELDS).order_by()
         return next(iter(visible[:1]), None)
     columns = ", ".join(connection.ops.quote_name(name) for name in APPEAL_FIELDS)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM {connection.ops.quote_name(Enterprise._meta.db_table)} WHERE uscc = %s",
             [code],

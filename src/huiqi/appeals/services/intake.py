@@ -45,6 +45,7 @@ from huiqi.appeals.time_limits import apply_time_limit
 from huiqi.appeals.transition_fields import clean_category
 from huiqi.appeals.workflow import OPEN_STATES, append_history
 from huiqi.core.audit import record_event
+from huiqi.core.db import insert_new, prepared_cursor
 from huiqi.core.errors import PermissionDeniedError
 from huiqi.core.task_queue import enqueue_in_transaction
 from huiqi.enterprises import selectors as enterprise_selectors
@@ -140,7 +141,7 @@ def _take_number(day: dt.date, appeal_id: int) -> str | None:
     quote = connection.ops.quote_name
     counter, appeals = quote(AppealNumberCounter._meta.db_table), quote(Appeal._meta.db_table)
     prefix = f"QY{day:%Y%m%d}-"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"WITH taken AS (UPDATE {counter} SET last_value = last_value + 1 WHERE day = %s"
@@ -208,7 +209,7 @@ def find_similar_open_appeal(
     SQL: composing this query through the ORM cost more than running it, on every registration."""
     if enterprise_id is None:
         return None, "", 0.0
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_similar_candidates_sql(), [enterprise_id, *(str(s) for s in sorted(OPEN_STATES))])
         rows = cursor.fetchall()
     threshold = similarity_threshold()
@@ -331,7 +332,8 @@ def _create(
     now = timezone.now()
     similar_id, similar_number, score = similar
     user = actor if getattr(actor, "pk", None) else None
-    appeal = Appeal.objects.create(
+    # insert_new (core.db): the rows of a registration are written with statements composed once.
+    appeal = Appeal(
         number=f"~{uuid.uuid4().hex[:19]}",  # the real number is taken last (module docstring)
         channel=channel,
         kind=kind,
@@ -349,13 +351,14 @@ def _create(
         registered_at=now,
         registered_by=user,
     )
+    insert_new(appeal)
     attachment_files.save_attachments(appeal=appeal, files=files, actor=user, now=now)
     state = (
         TicketState.AWAITING_INSTRUCTION if channel == Channel.MAYOR_LINE else TicketState.AWAITING_DISPATCH
     )
     ticket = Ticket(appeal=appeal, state=state, clock_started_at=now)
     spec = apply_time_limit(ticket=ticket, appeal=appeal)
-    ticket.save()
+    insert_new(ticket)
     # Everything that does not need the number comes before it: the day's number counter (a row lock)
     # and then the audit chain (an advisory lock) serialise all registrations until the commit, so
     # only the number, the appeal's update and the audit event are inside that critical section
