@@ -7,11 +7,12 @@ What it does:
    listening on a Unix socket only), migrates it, and seeds it: the category tree and rules of the
    demo (appeals.demo.reference), --enterprises synthetic enterprises, and --accounts system accounts
    of the 12345 platform (role agent, appeals.api) with their API tokens;
-2. starts gunicorn serving the platform on 127.0.0.1 only (default 6 sync workers: on 2 cores they
-   did better than threads, whose GIL hand-offs stretch the registrations' critical section, and
-   than 8 workers, which spend more on switching);
-3. runs a load generator on loopback: --concurrency Python threads, each with an http.client
-   connection (gunicorn's sync workers close it after each answer), POSTing appeals (texts from the
+2. starts gunicorn, from the environment of the Python running this script, serving the platform on
+   127.0.0.1 only (default 4 sync workers: on 2 cores they did better than threads, whose GIL
+   hand-offs stretch the registrations' critical section, and than 5 or more workers, which spend
+   more on switching);
+3. runs a load generator on loopback: --concurrency Python threads, each with a plain-socket HTTP
+   client (RawClient; gunicorn's sync workers close the connection after each answer), POSTing appeals (texts from the
    demo's phrases, an enterprise USCC, a unique external id; composed before the run) with a token;
    bounded by --requests and --seconds; a warm-up first;
 4. reports appeals/s and latency percentiles, checks every appeal got a number and the audit chain
@@ -34,6 +35,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -127,6 +129,50 @@ def seed(*, enterprises: int, accounts: int, work: Path) -> tuple[list[str], lis
 # --- load -------------------------------------------------------------------------------------------------
 
 
+class RawClient:
+    """The load generator's HTTP/1.1 client: a prepared request written to a socket, the answer read by
+    its Content-Length. It keeps the connection while the server does (gthread workers) and connects
+    again when the server closes it (sync workers close after every answer). Leaner than http.client,
+    so the generator takes less of the CPU it shares with the server under test."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.sock = port, None
+        self.buffer = b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+    def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(raw)
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        head, _, rest = self.buffer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+        length = int(headers.get(b"content-length", b"0"))
+        while len(rest) < length:
+            rest += self._read(into_buffer=False)
+        payload, self.buffer = rest[:length], rest[length:]
+        if headers.get(b"connection", b"").lower() == b"close":
+            self.close()
+        return status, payload
+
+    def _read(self, into_buffer: bool = True) -> bytes:
+        assert self.sock is not None
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection before the whole answer")
+        if into_buffer:
+            self.buffer += chunk
+        return chunk
+
+
 class Load:
     def __init__(
         self, *, port: int, tokens: list[str], usccs: list[str], codes: list[str], seed: int
@@ -162,8 +208,11 @@ class Load:
 
     def worker(self, index: int, until: float, limit: int, record: bool) -> None:
         token = self.tokens[index % len(self.tokens)]
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        head = (
+            f"POST /api/v1/appeals/ HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nAuthorization: Token {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: "
+        ).encode()
+        client = RawClient(self.port)
         while time.monotonic() < until:
             n = self.next_number()
             if n > limit:
@@ -171,13 +220,10 @@ class Load:
             body = self.bodies.pop(n, None) or self.body(n)
             started = time.perf_counter()
             try:
-                connection.request("POST", "/api/v1/appeals/", body=body, headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as exc:
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                status, payload = client.request(head + f"{len(body)}\r\n\r\n".encode() + body)
+            except OSError as exc:
+                client.close()
+                client = RawClient(self.port)
                 status, payload = 0, str(exc).encode()
             elapsed = time.perf_counter() - started
             with self.lock:
@@ -186,7 +232,7 @@ class Load:
                     self.statuses[status] = self.statuses.get(status, 0) + 1
                 if status != 201 and len(self.errors) < 5:
                     self.errors.append(f"{status}: {payload[:300]!r}")
-        connection.close()
+        client.close()
 
     def run(self, *, concurrency: int, requests: int, seconds: float, record: bool) -> float:
         limit = self.counter + requests
@@ -356,7 +402,7 @@ def main() -> None:
     parser.add_argument("--pg-port", type=int, default=55432)
     parser.add_argument("--pg-setting", action="append", default=[], help="e.g. shared_buffers=256MB")
     parser.add_argument("--port", type=int, default=18431, help="gunicorn port on 127.0.0.1")
-    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--worker-class", default="sync", help="sync (default) or gthread")
     parser.add_argument(
