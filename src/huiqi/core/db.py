@@ -1,4 +1,4 @@
-"""Plain-SQL statements that PostgreSQL plans once per connection.
+"""Statements on the busiest paths that PostgreSQL plans once per connection: plain SQL, and new rows.
 
 Django sends every statement with its parameters quoted into the text (psycopg's client-side binding),
 so PostgreSQL parses and plans each one afresh. On the busiest path, the 12345 platform's intake push
